@@ -1,0 +1,103 @@
+"""The Jinja extension Copier loads: it registers the filters and globals templates use.
+
+copier-template-extensions imports this file by path as a lone module, so the sibling
+modules can't be reached with relative imports from here. The package is therefore loaded
+once, by path, under a private name, and its functions are registered from there.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import secrets
+import sys
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from jinja2 import Environment, pass_context
+from jinja2.ext import Extension
+from jinja2.runtime import Context
+
+_PACKAGE = "copier_backend_service_extensions"
+# Top-level modules a generated service owns besides its app package (tests/ is on its path).
+FIRST_PARTY = ("shared", "factories", "conftest")
+
+
+def _load_package() -> ModuleType:
+    if _PACKAGE in sys.modules:
+        return sys.modules[_PACKAGE]
+    here = Path(__file__).resolve().parent
+    spec = importlib.util.spec_from_file_location(
+        _PACKAGE, here / "__init__.py", submodule_search_locations=[str(here)]
+    )
+    if spec is None or spec.loader is None:  # pragma: no cover - only on a broken checkout
+        raise ImportError(f"can't load the template's extensions from {here}")
+    package = importlib.util.module_from_spec(spec)
+    sys.modules[_PACKAGE] = package
+    spec.loader.exec_module(package)
+    return package
+
+
+def _submodule(name: str) -> ModuleType:
+    _load_package()
+    return importlib.import_module(f"{_PACKAGE}.{name}")
+
+
+def random_secret() -> str:
+    """A fresh secret for signing the generated service's development tokens."""
+    return secrets.token_urlsafe(48)
+
+
+def _imports(import_block: Callable[..., str]) -> Callable[..., str]:
+    """``imports(*entries)``: an import block, first party being ``shared`` and the package."""
+
+    @pass_context
+    def imports(context: Context, *entries: str | Iterable[str]) -> str:
+        dotted: list[str] = []
+        for entry in entries:
+            dotted.extend([entry] if isinstance(entry, str) else entry)
+        return str(import_block(dotted, first_party=FIRST_PARTY + (context.get("package_name"),)))
+
+    return imports
+
+
+class BackendServiceExtension(Extension):
+    """Register the template's filters and globals on Copier's Jinja environment."""
+
+    def __init__(self, environment: Environment) -> None:
+        super().__init__(environment)
+        naming = _submodule("naming")
+        fields = _submodule("fields")
+        features = _submodule("features")
+        formatting = _submodule("formatting")
+        filters: dict[str, Any] = {
+            "snake": naming.snake,
+            "upper_snake": naming.upper_snake,
+            "pascal": naming.pascal,
+            "kebab": naming.kebab,
+            "plural": naming.plural,
+            "title": naming.title,
+            "identifier_problem": naming.identifier_problem,
+            "slug_problem": naming.slug_problem,
+            "project_name_problem": naming.project_name_problem,
+            "parse_fields": fields.parse_fields,
+            "fields_problem": fields.fields_problem,
+            "features_problem": features.features_problem,
+            "load_features": features.load_features,
+            "python_tuple": formatting.python_tuple,
+            "python_list": formatting.python_list,
+            "table_imports": features.table_imports,
+            "table_names": features.table_names,
+            "registry_imports": features.registry_imports,
+        }
+        environment.filters.update(filters)
+        environment.globals.update(
+            {
+                "random_secret": random_secret,
+                "wrap_call": formatting.wrap_call,
+                "field_line": formatting.field_line,
+                "import_line": formatting.import_line,
+                "imports": _imports(formatting.import_block),
+            }
+        )

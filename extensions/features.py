@@ -1,0 +1,222 @@
+"""The ``features`` answer: validation, and the derived names each feature's files use."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+from .fields import FieldSpec, FieldSpecError, parse_fields, type_imports
+from .naming import identifier_problem, kebab, pascal, plural, title, upper_snake
+
+# PostgreSQL truncates identifiers at 63 bytes; "ix_<feature>_audit_<feature>_id" must fit.
+MAX_FEATURE_NAME_LENGTH = 24
+FEATURE_KEYS = ("domain", "name", "fields")
+
+
+class FeatureError(ValueError):
+    """A ``features`` answer that can't be generated; the message names the problem."""
+
+
+@dataclass(frozen=True)
+class Feature:
+    """One feature of the service and the names derived from it."""
+
+    domain: str
+    name: str
+    fields_spec: str
+
+    @cached_property
+    def fields(self) -> list[FieldSpec]:
+        """The parsed field specs."""
+        return parse_fields(self.fields_spec, self.name)
+
+    @property
+    def class_name(self) -> str:
+        """``PurchaseOrder`` for ``purchase_order``."""
+        return pascal(self.name)
+
+    @property
+    def plural(self) -> str:
+        """``purchase_orders`` for ``purchase_order``."""
+        return plural(self.name)
+
+    @property
+    def route(self) -> str:
+        """The URL prefix of the feature's REST resource: ``/sales/purchase-orders``."""
+        return f"/{kebab(self.domain)}/{kebab(self.plural)}"
+
+    @property
+    def tag(self) -> str:
+        """The OpenAPI tag: ``Sales: Purchase Orders``."""
+        return f"{title(self.domain)}: {title(self.plural)}"
+
+    @property
+    def audit_enum(self) -> str:
+        """``PurchaseOrderAuditActionCodeEnum``."""
+        return f"{self.class_name}AuditActionCodeEnum"
+
+    @property
+    def action_prefix(self) -> str:
+        """``PURCHASE_ORDER``: the prefix of the feature's audit action codes."""
+        return upper_snake(self.name)
+
+    @property
+    def enum_fields(self) -> list[FieldSpec]:
+        """Fields whose values come from a generated enum."""
+        return [spec for spec in self.fields if spec.type == "enum"]
+
+    @property
+    def unique_fields(self) -> list[FieldSpec]:
+        """Fields with a unique constraint."""
+        return [spec for spec in self.fields if spec.unique]
+
+    @property
+    def filter_fields(self) -> list[FieldSpec]:
+        """Fields the list endpoint can filter on."""
+        return [spec for spec in self.fields if spec.filterable]
+
+    @property
+    def type_imports(self) -> list[str]:
+        """``"module.name"`` entries for the Python types of the fields."""
+        return type_imports(self.fields)
+
+    @property
+    def column_imports(self) -> list[str]:
+        """``"module.name"`` entries the table model needs for its column types."""
+        types = {spec.type for spec in self.fields}
+        wanted = {
+            "json": ["sqlalchemy.JSON"],
+            "text": ["sqlalchemy.Text"],
+            "datetime": ["shared.db.models.base_model.UTCDateTime"],
+            "enum": ["enum.StrEnum", "shared.db.models.base_model.enum_column"],
+        }
+        return [name for type_ in sorted(types) for name in wanted.get(type_, [])]
+
+    @property
+    def module(self) -> str:
+        """Dotted path of the feature's table module: ``shared.db.models.sales_models.order``."""
+        return f"shared.db.models.{self.domain}_models.{self.name}"
+
+    @property
+    def module_imports(self) -> list[str]:
+        """``"module.name"`` entries of the feature's two tables: the entity and its audit."""
+        audit_module = f"shared.db.models.audit_models.{self.name}_audit"
+        return [f"{self.module}.{self.class_name}", f"{audit_module}.{self.class_name}Audit"]
+
+    @property
+    def sample_imports(self) -> list[str]:
+        """``"module.name"`` entries the generated tests' sample values need."""
+        return ["uuid.UUID"] if any(spec.type == "uuid" for spec in self.fields) else []
+
+    @property
+    def required_fields(self) -> list[FieldSpec]:
+        """Fields a create request must send."""
+        return [spec for spec in self.fields if not spec.has_default]
+
+    @property
+    def defaulted_fields(self) -> list[FieldSpec]:
+        """Fields a create request may leave out."""
+        return [spec for spec in self.fields if spec.has_default]
+
+    def registry_imports(self, package_name: str) -> list[str]:
+        """``"module.name"`` entries of the feature's router module and editor service."""
+        return [
+            f"{package_name}.routers.{self.domain}_routers.{self.name}_router",
+            f"shared.services.{self.domain}_services.{self.name}_editor_service."
+            f"{self.class_name}EditorService",
+        ]
+
+    @property
+    def enum_imports(self) -> list[str]:
+        """``"module.name"`` entries of the feature's enum classes (they live with its table)."""
+        return [f"{self.module}.{spec.enum_class}" for spec in self.enum_fields]
+
+    @property
+    def changeable_field(self) -> FieldSpec:
+        """The field the generated tests change with PATCH: the first one that is not bool.
+
+        Every field type has a changed value distinct from its samples, so any field works;
+        a text-like one makes the audit's old -> new values easiest to read.
+        """
+        return next((spec for spec in self.fields if spec.type != "bool"), self.fields[0])
+
+
+def load_features(features: object) -> list[Feature]:
+    """Validate the ``features`` answer and return its features.
+
+    Raises:
+        FeatureError: the answer can't be generated; the message says which feature and why.
+    """
+    if not isinstance(features, list) or not features:
+        raise FeatureError("features must be a non-empty list of {domain, name, fields} items")
+    loaded: list[Feature] = []
+    for position, item in enumerate(features, start=1):
+        loaded.append(_load_feature(position, item))
+    names = [feature.name for feature in loaded]
+    for name in names:
+        if names.count(name) > 1:
+            raise FeatureError(
+                f"feature {name!r} is listed twice (names must be unique across domains: "
+                "they name the tables)"
+            )
+        if f"{name}_audit" in names:
+            raise FeatureError(
+                f"feature {name}_audit would share a table name with the audit trail of {name!r}"
+            )
+    return loaded
+
+
+def _load_feature(position: int, item: object) -> Feature:
+    if not isinstance(item, Mapping):
+        raise FeatureError(f"features item #{position} must be a mapping with {FEATURE_KEYS}")
+    missing = [key for key in FEATURE_KEYS if key not in item]
+    unknown = sorted(set(item) - set(FEATURE_KEYS))
+    if missing or unknown:
+        raise FeatureError(
+            f"features item #{position} must have exactly the keys {', '.join(FEATURE_KEYS)}"
+            + (f"; missing {', '.join(missing)}" if missing else "")
+            + (f"; unknown {', '.join(map(str, unknown))}" if unknown else "")
+        )
+    domain: Any = item["domain"]
+    name: Any = item["name"]
+    if problem := identifier_problem(domain, f"feature #{position} domain"):
+        raise FeatureError(problem)
+    if problem := identifier_problem(name, f"feature #{position} name"):
+        raise FeatureError(problem)
+    if len(name) > MAX_FEATURE_NAME_LENGTH:
+        raise FeatureError(
+            f"feature {name!r}: names are limited to {MAX_FEATURE_NAME_LENGTH} characters "
+            "(database identifiers built from them must fit in 63)"
+        )
+    feature = Feature(domain=domain, name=name, fields_spec=item["fields"])
+    try:
+        _ = feature.fields
+    except FieldSpecError as error:
+        raise FeatureError(f"feature {name!r}: {error}") from None
+    return feature
+
+
+def features_problem(features: object) -> str:
+    """Explain what is wrong with a ``features`` answer, or return ``""`` (for validators)."""
+    try:
+        load_features(features)
+    except FeatureError as error:
+        return str(error)
+    return ""
+
+
+def table_imports(features: list[Feature]) -> list[str]:
+    """``"module.name"`` entries of every table of every feature."""
+    return [entry for feature in features for entry in feature.module_imports]
+
+
+def table_names(features: list[Feature]) -> list[str]:
+    """Class names of every table of every feature, sorted."""
+    return sorted(entry.rpartition(".")[2] for entry in table_imports(features))
+
+
+def registry_imports(features: list[Feature], package_name: str) -> list[str]:
+    """``"module.name"`` entries of every feature's router module and editor service."""
+    return [entry for feature in features for entry in feature.registry_imports(package_name)]

@@ -1,0 +1,1 @@
+"""Infrastructure shared by every feature: models, logging, audit trail, services."""

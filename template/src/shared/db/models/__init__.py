@@ -1,0 +1,1 @@
+"""Table models. Import :mod:`shared.db.tables` to register every one of them."""

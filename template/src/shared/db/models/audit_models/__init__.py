@@ -1,0 +1,1 @@
+"""Audit trail tables, one per feature, and their action codes."""

@@ -1,0 +1,105 @@
+"""Columns, column types and behaviour shared by every table model."""
+
+import re
+from datetime import UTC, datetime
+from enum import Enum
+from typing import Any
+from uuid import uuid4
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
+from sqlmodel import Field, SQLModel
+from typing_extensions import override
+
+# Deterministic constraint names, so that migrations can refer to them on every database.
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+ID_LENGTH = 36
+
+
+def new_id() -> str:
+    """Return a fresh primary key: a random UUID in its canonical text form."""
+    return str(uuid4())
+
+
+def utc_now() -> datetime:
+    """Return the current time, timezone-aware, in UTC."""
+    return datetime.now(UTC)
+
+
+class UTCDateTime(sa.TypeDecorator[datetime]):
+    """A timezone-aware timestamp: stored in UTC, read back aware on every database.
+
+    SQLite keeps no time zone, so values read from it are marked UTC (they were written so).
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    @override
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Refuse naive datetimes and store aware ones in UTC."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            msg = f"refusing naive datetime {value!r}: its time zone is unknown"
+            raise ValueError(msg)
+        return value.astimezone(UTC)
+
+    @override
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Return stored values as aware UTC datetimes."""
+        if value is None or value.tzinfo is not None:
+            return value
+        return value.replace(tzinfo=UTC)
+
+
+def enum_column(enum_class: type[Enum]) -> sa.Enum:
+    """A column type for a str enum: stores its values, checked by a named CHECK constraint.
+
+    Not a native database enum: adding a value later is a constraint change, not a type
+    migration.
+    """
+    return sa.Enum(
+        enum_class,
+        name=re.sub(r"(?<!^)(?=[A-Z])", "_", enum_class.__name__).lower(),
+        native_enum=False,
+        create_constraint=True,
+        length=max(len(str(member.value)) for member in enum_class),
+        values_callable=lambda members: [str(member.value) for member in members],
+        validate_strings=True,
+    )
+
+
+class BaseDBModelMixin:
+    """Behaviour every table model shares. Tables list it after ``SQLModel`` (or a subclass)."""
+
+    def dump_to_dto_dict(self) -> dict[str, Any]:
+        """Return the row's column values, ready to validate a read DTO from."""
+        if not isinstance(self, SQLModel):
+            msg = f"{type(self).__name__} must be a SQLModel table to be dumped"
+            raise TypeError(msg)
+        return self.model_dump()
+
+
+class EntityBase(SQLModel):
+    """Columns of every feature's entity: identity, version, timestamps and soft delete."""
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=ID_LENGTH)
+    # Incremented by every change; the basis of optimistic concurrency checks.
+    version: int = Field(default=1)
+    created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
+    # Set by a soft delete; list queries filter on it.
+    deleted_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+
+    def touch(self, now: datetime | None = None) -> None:
+        """Mark a change: bump the version and set the update time (``now`` by default)."""
+        self.version += 1
+        self.updated_at = now or utc_now()

@@ -1,0 +1,1 @@
+"""Repositories: queries and writes for one table each. They flush; they never commit."""

@@ -1,0 +1,1 @@
+"""Repositories of the audit trail tables: append and read, never change."""

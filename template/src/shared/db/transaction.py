@@ -1,0 +1,29 @@
+"""The unit of work: a change and its audit row are committed together, or not at all."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from shared.errors import ConflictError
+
+
+@contextmanager
+def transaction(session: Session) -> Iterator[Session]:
+    """Commit what the block flushed if it succeeds; roll everything back if it raises.
+
+    Services own their transactions through this; repositories only add, flush and query.
+    A database integrity error (a unique value taken concurrently, say) becomes a
+    :class:`ConflictError`.
+    """
+    try:
+        yield session
+        session.commit()
+    except IntegrityError as error:
+        session.rollback()
+        msg = "the change conflicts with data already stored"
+        raise ConflictError(msg) from error
+    except BaseException:
+        session.rollback()
+        raise

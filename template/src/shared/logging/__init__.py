@@ -1,0 +1,1 @@
+"""Structured logging: ``get_logger(name).info("event", key=value)``."""

@@ -1,0 +1,1 @@
+"""API-facing models: the acting user, DTOs and the list/page shapes."""

@@ -1,0 +1,87 @@
+"""One table from errors to HTTP responses, all as RFC 9457 ``application/problem+json``."""
+
+from collections.abc import Mapping
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from shared.errors import AuthenticationError, ConflictError, DomainError, NotFoundError
+from shared.logging.logger import get_logger
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+# The one place where domain errors become HTTP statuses.
+STATUS_BY_ERROR: dict[type[DomainError], HTTPStatus] = {
+    AuthenticationError: HTTPStatus.UNAUTHORIZED,
+    NotFoundError: HTTPStatus.NOT_FOUND,
+    ConflictError: HTTPStatus.CONFLICT,
+}
+
+logger = get_logger(__name__)
+
+
+def problem(
+    status: HTTPStatus,
+    detail: str,
+    headers: Mapping[str, str] | None = None,
+    **extensions: Any,
+) -> JSONResponse:
+    """A problem-details response: type, title, status, detail and any extension members."""
+    body = {
+        "type": "about:blank",
+        "title": status.phrase,
+        "status": status.value,
+        "detail": detail,
+        **extensions,
+    }
+    return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_MEDIA_TYPE)
+
+
+def status_for(error: DomainError) -> HTTPStatus:
+    """The HTTP status of a domain error (its closest listed class; 400 if none is)."""
+    for error_class in type(error).__mro__:
+        if error_class in STATUS_BY_ERROR:
+            return STATUS_BY_ERROR[error_class]
+    return HTTPStatus.BAD_REQUEST
+
+
+async def handle_domain_error(_request: Request, error: Exception) -> JSONResponse:
+    """Answer a domain error with its status from the table."""
+    assert isinstance(error, DomainError)  # noqa: S101 (registered for DomainError only)
+    status = status_for(error)
+    headers = {"WWW-Authenticate": "Bearer"} if status == HTTPStatus.UNAUTHORIZED else None
+    return problem(status, str(error), headers=headers)
+
+
+async def handle_validation_error(_request: Request, error: Exception) -> JSONResponse:
+    """Answer an invalid request with 422 and where each problem is."""
+    assert isinstance(error, RequestValidationError)  # noqa: S101 (registered for it only)
+    errors = [
+        {"loc": list(item["loc"]), "msg": item["msg"], "type": item["type"]}
+        for item in error.errors()
+    ]
+    return problem(HTTPStatus.UNPROCESSABLE_ENTITY, "the request is not valid", errors=errors)
+
+
+async def handle_http_exception(_request: Request, error: Exception) -> JSONResponse:
+    """Answer the framework's own HTTP errors (404 route, 405 method) as problems too."""
+    assert isinstance(error, HTTPException)  # noqa: S101 (registered for it only)
+    return problem(HTTPStatus(error.status_code), str(error.detail), headers=error.headers)
+
+
+async def handle_unexpected_error(request: Request, _error: Exception) -> JSONResponse:
+    """Answer any other failure with a bare 500; the details go to the log, not the caller."""
+    logger.exception("request.failed", method=request.method, path=request.url.path)
+    return problem(HTTPStatus.INTERNAL_SERVER_ERROR, "an unexpected error occurred")
+
+
+def register_error_handlers(app: FastAPI) -> None:
+    """Install the handlers on ``app``."""
+    app.add_exception_handler(DomainError, handle_domain_error)
+    app.add_exception_handler(RequestValidationError, handle_validation_error)
+    app.add_exception_handler(HTTPException, handle_http_exception)
+    app.add_exception_handler(Exception, handle_unexpected_error)

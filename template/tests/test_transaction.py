@@ -1,0 +1,56 @@
+"""The unit of work: commit on success, roll back on any error."""
+
+import pytest
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from shared.db.transaction import transaction
+from shared.errors import ConflictError
+
+
+@pytest.fixture(autouse=True)
+def _scratch_table(engine: Engine) -> None:
+    """A one-column table with a unique value, for exercising transactions."""
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE scratch (value TEXT UNIQUE NOT NULL)"))
+
+
+def stored_rows(session: Session) -> int:
+    """How many rows the scratch table holds, as seen by a new transaction."""
+    session.rollback()
+    return int(session.connection().execute(text("SELECT count(*) FROM scratch")).scalar_one())
+
+
+def test_work_is_committed_when_the_block_succeeds(session: Session) -> None:
+    with transaction(session):
+        session.connection().execute(text("INSERT INTO scratch VALUES ('a')"))
+    assert stored_rows(session) == 1
+
+
+def insert_then_fail(session: Session) -> None:
+    """Write a row, then fail before the block ends."""
+    with transaction(session):
+        session.connection().execute(text("INSERT INTO scratch VALUES ('a')"))
+        msg = "something went wrong after the write"
+        raise RuntimeError(msg)
+
+
+def insert_twice(session: Session) -> None:
+    """Write the same unique value twice in one transaction."""
+    with transaction(session):
+        session.connection().execute(text("INSERT INTO scratch VALUES ('a')"))
+        session.connection().execute(text("INSERT INTO scratch VALUES ('a')"))
+
+
+def test_work_is_rolled_back_when_the_block_raises(session: Session) -> None:
+    with pytest.raises(RuntimeError, match="after the write"):
+        insert_then_fail(session)
+    assert stored_rows(session) == 0
+
+
+def test_an_integrity_error_becomes_a_conflict(session: Session) -> None:
+    with pytest.raises(ConflictError) as raised:
+        insert_twice(session)
+    assert isinstance(raised.value.__cause__, IntegrityError)
+    assert stored_rows(session) == 0
