@@ -57,7 +57,7 @@ def _imports(import_block: Callable[..., str]) -> Callable[..., str]:
         dotted: list[str] = []
         for entry in entries:
             dotted.extend([entry] if isinstance(entry, str) else entry)
-        return str(import_block(dotted, first_party=FIRST_PARTY + (context.get("package_name"),)))
+        return str(import_block(dotted, first_party=(*FIRST_PARTY, context.get("package_name"))))
 
     return imports
 
@@ -87,6 +87,7 @@ class BackendServiceExtension(Extension):
             "load_features": features.load_features,
             "python_tuple": formatting.python_tuple,
             "python_list": formatting.python_list,
+            "braced": formatting.braced,
             "table_imports": features.table_imports,
             "table_names": features.table_names,
             "registry_imports": features.registry_imports,

@@ -25,7 +25,19 @@ from typing import Any
 
 from .naming import identifier_problem, pascal, upper_snake
 
-TYPES = ("str", "text", "int", "float", "decimal", "bool", "date", "datetime", "uuid", "enum", "json")
+TYPES = (
+    "str",
+    "text",
+    "int",
+    "float",
+    "decimal",
+    "bool",
+    "date",
+    "datetime",
+    "uuid",
+    "enum",
+    "json",
+)
 MODIFIERS = ("unique", "index")
 
 # Columns every feature table already has (see BaseDBModelMixin in the generated service).
@@ -98,6 +110,14 @@ class FieldSpec:
     def has_default(self) -> bool:
         """Whether the field may be omitted on create (it has a default or is optional)."""
         return self.default is not NO_DEFAULT or self.optional
+
+    @property
+    def decimal_shape(self) -> tuple[int, int]:
+        """``(precision, scale)`` of a decimal field."""
+        if self.precision is None or self.scale is None:
+            msg = f"field {self.name!r} of type {self.type} has no precision and scale"
+            raise FieldSpecError(msg)
+        return self.precision, self.scale
 
     @property
     def enum_class(self) -> str:
@@ -239,10 +259,9 @@ class FieldSpec:
         if self.type == "float":
             return "99.25"
         if self.type == "decimal":
-            assert self.precision is not None
-            assert self.scale is not None
-            whole = "1" if self.precision > self.scale else "0"
-            return quoted(whole + ("." + "9" * self.scale if self.scale else ""))
+            precision, scale = self.decimal_shape
+            whole = "1" if precision > scale else "0"
+            return quoted(whole + ("." + "9" * scale if scale else ""))
         if self.type == "date":
             return quoted("2030-06-15")
         if self.type == "datetime":
@@ -394,9 +413,7 @@ def _type_arguments(name: str, type_: str, args: str | None) -> dict[str, Any]:
             return {"precision": precision, "scale": scale}
         parts = [part.strip() for part in args.split(",")]
         if len(parts) != 2:
-            raise FieldSpecError(
-                f"field {name!r}: decimal takes (precision,scale), got ({args})"
-            )
+            raise FieldSpecError(f"field {name!r}: decimal takes (precision,scale), got ({args})")
         precision = _positive_int(name, "decimal precision", parts[0])
         if precision > MAX_DECIMAL_PRECISION:
             raise FieldSpecError(
@@ -435,7 +452,9 @@ def _type_arguments(name: str, type_: str, args: str | None) -> dict[str, Any]:
 def _positive_int(name: str, what: str, text: str) -> int:
     text = text.strip()
     if not text.isdigit() or int(text) < 1:
-        raise FieldSpecError(f"field {name!r}: {what} must be a positive whole number, got {text!r}")
+        raise FieldSpecError(
+            f"field {name!r}: {what} must be a positive whole number, got {text!r}"
+        )
     return int(text)
 
 
@@ -487,12 +506,12 @@ def parse_default(spec: FieldSpec, text: str) -> Any:
             raise wrong("a date (YYYY-MM-DD)") from None
     if type_ == "datetime":
         try:
-            value = dt.datetime.fromisoformat(text)
+            moment = dt.datetime.fromisoformat(text)
         except ValueError:
             raise wrong("a datetime (YYYY-MM-DDTHH:MM:SS+00:00)") from None
-        if value.tzinfo is None:
+        if moment.tzinfo is None:
             raise wrong("a datetime with a time zone (add Z or +00:00)")
-        return value
+        return moment
     if type_ == "uuid":
         try:
             return uuid.UUID(text)
@@ -512,13 +531,12 @@ def _parse_decimal(spec: FieldSpec, text: str, wrong: Any) -> decimal.Decimal:
         raise wrong("a decimal") from None
     if not value.is_finite():
         raise wrong("a finite decimal")
-    assert spec.precision is not None
-    assert spec.scale is not None
-    quantized = value.quantize(decimal.Decimal(1).scaleb(-spec.scale))
+    precision, scale = spec.decimal_shape
+    quantized = value.quantize(decimal.Decimal(1).scaleb(-scale))
     if quantized != value:
-        raise wrong(f"a decimal with at most {spec.scale} places")
-    if len(quantized.as_tuple().digits) > spec.precision:
-        raise wrong(f"a decimal of at most {spec.precision} digits")
+        raise wrong(f"a decimal with at most {scale} places")
+    if len(quantized.as_tuple().digits) > precision:
+        raise wrong(f"a decimal of at most {precision} digits")
     return quantized
 
 

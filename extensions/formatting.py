@@ -91,7 +91,7 @@ def import_block(dotted_names: Iterable[str], first_party: Iterable[str] = ("sha
 
 
 def python_tuple(items: Iterable[str]) -> str:
-    """Render strings as a tuple literal the way ruff formats it: ``()``, ``("a",)``, ``("a", "b")``."""
+    """Render strings as a tuple literal as ruff formats it: ``()``, ``("a",)``, ``("a", "b")``."""
     quoted = [f'"{item}"' for item in items]
     if len(quoted) == 1:
         return f"({quoted[0]},)"
@@ -101,3 +101,8 @@ def python_tuple(items: Iterable[str]) -> str:
 def python_list(items: Iterable[str]) -> str:
     """Render strings as a list literal the way ruff formats it: ``["a", "b"]``."""
     return "[" + ", ".join(f'"{item}"' for item in items) + "]"
+
+
+def braced(name: str) -> str:
+    """``{name}``: a path parameter or an f-string field, written without Jinja escapes."""
+    return "{" + name + "}"
