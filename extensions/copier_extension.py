@@ -85,8 +85,7 @@ class BackendServiceExtension(Extension):
             "fields_problem": fields.fields_problem,
             "features_problem": features.features_problem,
             "load_features": features.load_features,
-            "python_tuple": formatting.python_tuple,
-            "python_list": formatting.python_list,
+            "quoted_items": formatting.quoted_items,
             "braced": formatting.braced,
             "table_imports": features.table_imports,
             "table_names": features.table_names,
@@ -97,6 +96,7 @@ class BackendServiceExtension(Extension):
             {
                 "random_secret": random_secret,
                 "wrap_call": formatting.wrap_call,
+                "wrap_collection": formatting.wrap_collection,
                 "field_line": formatting.field_line,
                 "import_line": formatting.import_line,
                 "imports": _imports(formatting.import_block),

@@ -172,12 +172,12 @@ def _load_feature(position: int, item: object) -> Feature:
     if not isinstance(item, Mapping):
         raise FeatureError(f"features item #{position} must be a mapping with {FEATURE_KEYS}")
     missing = [key for key in FEATURE_KEYS if key not in item]
-    unknown = sorted(set(item) - set(FEATURE_KEYS))
+    unknown = sorted(str(key) for key in set(item) - set(FEATURE_KEYS))
     if missing or unknown:
         raise FeatureError(
             f"features item #{position} must have exactly the keys {', '.join(FEATURE_KEYS)}"
             + (f"; missing {', '.join(missing)}" if missing else "")
-            + (f"; unknown {', '.join(map(str, unknown))}" if unknown else "")
+            + (f"; unknown {', '.join(unknown)}" if unknown else "")
         )
     domain: Any = item["domain"]
     name: Any = item["name"]

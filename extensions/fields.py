@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import math
 import re
 import uuid
 from collections.abc import Iterable
@@ -55,7 +56,8 @@ MAX_FIELD_NAME_LENGTH = 30
 # Types a list endpoint can filter on by equality.
 FILTERABLE_TYPES = frozenset({"str", "int", "bool", "date", "uuid", "enum"})
 
-ENUM_VALUE = re.compile(r"^[a-z][a-z0-9_]*$")
+ENUM_VALUE = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$")
+DIGITS = re.compile(r"^[0-9]+$")
 _FIELD = re.compile(
     r"""^(?P<type>[a-z]+)
         (?:\((?P<args>[^()]*)\))?
@@ -214,7 +216,7 @@ class FieldSpec:
     # -- Sample values for the generated tests (as Python source of JSON values) --------
 
     def sample_source(self, n: str = "n") -> str:
-        """A valid JSON value that varies with the integer expression ``n`` (0 <= n < 28).
+        """A valid JSON value that varies with the integer expression ``n`` (0 <= n < 10).
 
         Varying values let tests create many rows even when the field is unique; each value
         reads back unchanged, so tests can compare a response with what they sent.
@@ -419,7 +421,7 @@ def _type_arguments(name: str, type_: str, args: str | None) -> dict[str, Any]:
             raise FieldSpecError(
                 f"field {name!r}: decimal precision {precision} is over {MAX_DECIMAL_PRECISION}"
             )
-        if not parts[1].isdigit():
+        if not DIGITS.match(parts[1]):
             raise FieldSpecError(f"field {name!r}: decimal scale {parts[1]!r} is not a number")
         scale = int(parts[1])
         if scale > precision:
@@ -451,7 +453,7 @@ def _type_arguments(name: str, type_: str, args: str | None) -> dict[str, Any]:
 
 def _positive_int(name: str, what: str, text: str) -> int:
     text = text.strip()
-    if not text.isdigit() or int(text) < 1:
+    if not DIGITS.match(text) or int(text) < 1:
         raise FieldSpecError(
             f"field {name!r}: {what} must be a positive whole number, got {text!r}"
         )
@@ -490,9 +492,12 @@ def parse_default(spec: FieldSpec, text: str) -> Any:
             raise wrong("an int") from None
     if type_ == "float":
         try:
-            return float(text)
+            number = float(text)
         except ValueError:
             raise wrong("a float") from None
+        if not math.isfinite(number):
+            raise wrong("a finite float")
+        return number
     if type_ == "decimal":
         return _parse_decimal(spec, text, wrong)
     if type_ == "bool":
@@ -532,7 +537,9 @@ def _parse_decimal(spec: FieldSpec, text: str, wrong: Any) -> decimal.Decimal:
     if not value.is_finite():
         raise wrong("a finite decimal")
     precision, scale = spec.decimal_shape
-    quantized = value.quantize(decimal.Decimal(1).scaleb(-scale))
+    # Room for any digits the value has, so that quantizing never overflows the context.
+    context = decimal.Context(prec=len(value.as_tuple().digits) + scale + MAX_DECIMAL_PRECISION)
+    quantized = value.quantize(decimal.Decimal(1).scaleb(-scale), context=context)
     if quantized != value:
         raise wrong(f"a decimal with at most {scale} places")
     if len(quantized.as_tuple().digits) > precision:

@@ -6,6 +6,7 @@ a ``from module import names`` line whose length depends on the team's names.
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Iterable, Sequence
 
@@ -27,7 +28,7 @@ def wrap_call(head: str, args: Sequence[str], indent: int = 0, tail: str = "") -
     one_line = f"{head}({joined}){tail}"
     if len(outer) + len(one_line) <= LINE_LENGTH:
         return one_line
-    if len(inner) + len(joined) <= LINE_LENGTH:
+    if len(inner) + len(joined) <= LINE_LENGTH or len(args) == 1:
         return f"{head}(\n{inner}{joined}\n{outer}){tail}"
     body = "".join(f"{inner}{arg},\n" for arg in args)
     return f"{head}(\n{body}{outer}){tail}"
@@ -49,13 +50,19 @@ def import_line(module: str, names: Sequence[str]) -> str:
     return f"from {module} import (\n{body})"
 
 
-def _name_order(name: str) -> tuple[int, str]:
-    # ruff's isort order inside one ``from`` import: constants, then classes, then the rest.
-    if name.isupper() and len(name) > 1:
-        return (0, name)
-    if name[:1].isupper():
-        return (1, name)
-    return (2, name.lower())
+def _natural(text: str) -> tuple[tuple[int, int | str], ...]:
+    # ruff's isort compares names lower-cased and in natural order ("line2" before "line10").
+    return tuple(
+        (0, int(part)) if part.isdigit() else (1, part)
+        for part in re.split(r"(\d+)", text.lower())
+        if part
+    )
+
+
+def _name_order(name: str) -> tuple[int, tuple[tuple[int, int | str], ...], str]:
+    # Inside one ``from`` import ruff puts constants first, then classes, then the rest.
+    kind = 0 if name.isupper() and len(name) > 1 else 1 if name[:1].isupper() else 2
+    return (kind, _natural(name), name)
 
 
 def import_block(dotted_names: Iterable[str], first_party: Iterable[str] = ("shared",)) -> str:
@@ -80,27 +87,36 @@ def import_block(dotted_names: Iterable[str], first_party: Iterable[str] = ("sha
             plain.add(name)
     blocks = []
     for plain, from_imports in sections:
-        lines = [f"import {module}" for module in sorted(plain, key=str.lower)]
+        lines = [f"import {module}" for module in sorted(plain, key=_natural)]
         lines += [
             import_line(module, sorted(names, key=_name_order))
-            for module, names in sorted(from_imports.items(), key=lambda item: item[0].lower())
+            for module, names in sorted(from_imports.items(), key=lambda item: _natural(item[0]))
         ]
         if lines:
             blocks.append("\n".join(lines))
     return "\n\n".join(blocks)
 
 
-def python_tuple(items: Iterable[str]) -> str:
-    """Render strings as a tuple literal as ruff formats it: ``()``, ``("a",)``, ``("a", "b")``."""
-    quoted = [f'"{item}"' for item in items]
-    if len(quoted) == 1:
-        return f"({quoted[0]},)"
-    return f"({', '.join(quoted)})"
+def wrap_collection(head: str, items: Sequence[str], brackets: str, indent: int = 0) -> str:
+    """Render ``head`` + a list/tuple/set literal of ``items``, exploded as ruff explodes it.
+
+    ``brackets`` is ``"[]"``, ``"()"`` or ``"{}"``; a one-item tuple gets its comma.
+    """
+    opening, closing = brackets[0], brackets[1]
+    joined = ", ".join(items)
+    if brackets == "()" and len(items) == 1:
+        joined += ","
+    one_line = f"{head}{opening}{joined}{closing}"
+    if len(INDENT * indent) + len(one_line) <= LINE_LENGTH:
+        return one_line
+    inner = INDENT * (indent + 1)
+    body = "".join(f"{inner}{item},\n" for item in items)
+    return f"{head}{opening}\n{body}{INDENT * indent}{closing}"
 
 
-def python_list(items: Iterable[str]) -> str:
-    """Render strings as a list literal the way ruff formats it: ``["a", "b"]``."""
-    return "[" + ", ".join(f'"{item}"' for item in items) + "]"
+def quoted_items(items: Iterable[str]) -> list[str]:
+    """The items as double-quoted string literals."""
+    return [f'"{item}"' for item in items]
 
 
 def braced(name: str) -> str:

@@ -19,13 +19,14 @@ class InputDTO(BaseModel):
 class UpdateDTO(InputDTO):
     """A PATCH body: every field may be left out, but required columns can't be set to null."""
 
-    NOT_NULLABLE: ClassVar[frozenset[str]] = frozenset()
+    # Fields whose column is NOT NULL: a PATCH may leave them out, not set them to null.
+    NOT_NULLABLE: ClassVar[tuple[str, ...]] = ()
 
     @model_validator(mode="after")
     def _reject_null_for_required_fields(self) -> Self:
         nulled = sorted(
             name
-            for name in self.model_fields_set & self.NOT_NULLABLE
+            for name in self.model_fields_set.intersection(self.NOT_NULLABLE)
             if getattr(self, name) is None
         )
         if nulled:

@@ -1,0 +1,997 @@
+"""Unit tests of ``extensions.fields``: the field-spec grammar and what is derived from a field."""
+
+from __future__ import annotations
+
+import ast
+import datetime as dt
+import importlib.util
+import json
+import math
+import re
+import uuid
+from collections.abc import Callable
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from extensions.fields import (
+    DEFAULT_STR_LENGTH,
+    NO_DEFAULT,
+    FieldSpec,
+    FieldSpecError,
+    fields_problem,
+    parse_field,
+    parse_fields,
+    split_top_level,
+    type_imports,
+)
+
+# -- Parsing types, modifiers and optional ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("title:str", FieldSpec("title", "str", max_length=DEFAULT_STR_LENGTH)),
+        ("title:str(120)", FieldSpec("title", "str", max_length=120)),
+        ("title:str(1)", FieldSpec("title", "str", max_length=1)),
+        ("title:str(10000)", FieldSpec("title", "str", max_length=10_000)),
+        ("body:text", FieldSpec("body", "text")),
+        ("quantity:int", FieldSpec("quantity", "int")),
+        ("weight:float", FieldSpec("weight", "float")),
+        ("price:decimal", FieldSpec("price", "decimal", precision=12, scale=2)),
+        ("price:decimal(10,2)", FieldSpec("price", "decimal", precision=10, scale=2)),
+        ("price:decimal( 10 , 2 )", FieldSpec("price", "decimal", precision=10, scale=2)),
+        ("count:decimal(5,0)", FieldSpec("count", "decimal", precision=5, scale=0)),
+        ("share:decimal(38,38)", FieldSpec("share", "decimal", precision=38, scale=38)),
+        ("active:bool", FieldSpec("active", "bool")),
+        ("due_on:date", FieldSpec("due_on", "date")),
+        ("shipped_at:datetime", FieldSpec("shipped_at", "datetime")),
+        ("external_id:uuid", FieldSpec("external_id", "uuid")),
+        (
+            "status:enum(draft|published|archived)",
+            FieldSpec("status", "enum", choices=("draft", "published", "archived")),
+        ),
+        ("status:enum( draft | done )", FieldSpec("status", "enum", choices=("draft", "done"))),
+        ("kind:enum(a1|b_2)", FieldSpec("kind", "enum", choices=("a1", "b_2"))),
+        ("payload:json", FieldSpec("payload", "json")),
+        ("  padded  :  int  ", FieldSpec("padded", "int")),
+    ],
+)
+def test_every_type_parses(text: str, expected: FieldSpec) -> None:
+    assert parse_field(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "unique", "index"),
+    [
+        ("sku:str", False, False),
+        ("sku:str:unique", True, False),
+        ("sku:str:index", False, True),
+        ("sku:str: index ", False, True),
+        # A unique constraint already indexes the column.
+        ("sku:str:unique:index", True, False),
+        ("sku:str:index:unique", True, False),
+        ("sku:str(40)?:unique", True, False),
+        ("due_on:date:index", False, True),
+        ("status:enum(a|b):index", False, True),
+        ("ref:uuid:unique", True, False),
+    ],
+)
+def test_modifiers(text: str, unique: bool, index: bool) -> None:
+    spec = parse_field(text)
+    assert (spec.unique, spec.index) == (unique, index)
+
+
+@pytest.mark.parametrize(
+    "text", ["note:text?", "note:str(40)?", "price:decimal(10,2)?", "status:enum(a|b)?:index"]
+)
+def test_optional_fields_have_a_none_default(text: str) -> None:
+    spec = parse_field(text)
+    assert spec.optional
+    assert spec.default is NO_DEFAULT
+    assert spec.has_default
+    assert spec.default_source == "None"
+    assert spec.annotation.endswith(" | None")
+    assert spec.create_field_args()[0] == "default=None"
+    assert spec.table_field_args()[0] == "default=None"
+
+
+def test_a_required_field_has_no_default() -> None:
+    spec = parse_field("sku:str(40)")
+    assert not spec.optional
+    assert not spec.has_default
+    assert spec.annotation == "str"
+    assert spec.create_field_args() == ["max_length=40"]
+
+
+def test_the_owner_is_kept() -> None:
+    assert parse_field("status:enum(a|b)", "purchase_order").owner == "purchase_order"
+    assert all(spec.owner == "line_item" for spec in parse_fields("a:int, b:str", "line_item"))
+
+
+def test_a_whole_spec_parses_in_order() -> None:
+    fields = parse_fields(
+        "name:str(120):unique, price:decimal(10,2)=9.99, status:enum(draft|live)=draft, "
+        'note:text?, tags:json?, label:str="a, b"',
+        "product",
+    )
+    assert [spec.name for spec in fields] == ["name", "price", "status", "note", "tags", "label"]
+    assert [spec.type for spec in fields] == ["str", "decimal", "enum", "text", "json", "str"]
+    assert fields[1].default == Decimal("9.99")
+    assert fields[2].default == "draft"
+    assert fields[5].default == "a, b"
+
+
+# -- Defaults -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "default", "source", "json_source"),
+    [
+        ("name:str=widget", "widget", '"widget"', '"widget"'),
+        ('name:str="blue widget"', "blue widget", '"blue widget"', '"blue widget"'),
+        ("name:str='single'", "single", '"single"', '"single"'),
+        ('name:str="a, b"', "a, b", '"a, b"', '"a, b"'),
+        ('name:str=""', "", '""', '""'),
+        ('name:str="null"', "null", '"null"', '"null"'),
+        ("name:str={x}", "{x}", '"{x}"', '"{x}"'),
+        ("code:str(3)=abc", "abc", '"abc"', '"abc"'),
+        ("body:text=Nothing yet", "Nothing yet", '"Nothing yet"', '"Nothing yet"'),
+        ("quantity:int=5", 5, "5", "5"),
+        ("quantity:int=-3", -3, "-3", "-3"),
+        ("quantity:int=0", 0, "0", "0"),
+        ("weight:float=1.5", 1.5, "1.5", "1.5"),
+        ("weight:float=2", 2.0, "2.0", "2.0"),
+        ("weight:float=-0.25", -0.25, "-0.25", "-0.25"),
+        ("active:bool=true", True, "True", "True"),
+        ("active:bool=False", False, "False", "False"),
+        ("active:bool=TRUE", True, "True", "True"),
+        ("due_on:date=2024-02-29", dt.date(2024, 2, 29), "date(2024, 2, 29)", '"2024-02-29"'),
+        (
+            "shipped_at:datetime=2024-01-01T12:00:00Z",
+            dt.datetime(2024, 1, 1, 12, tzinfo=dt.UTC),
+            'datetime.fromisoformat("2024-01-01T12:00:00+00:00")',
+            '"2024-01-01T12:00:00Z"',
+        ),
+        (
+            "shipped_at:datetime=2024-01-01T12:00:00+02:00",
+            dt.datetime(2024, 1, 1, 10, tzinfo=dt.UTC),
+            'datetime.fromisoformat("2024-01-01T12:00:00+02:00")',
+            # The API returns datetimes in UTC.
+            '"2024-01-01T10:00:00Z"',
+        ),
+        (
+            "ref:uuid=12345678-1234-5678-1234-567812345678",
+            uuid.UUID("12345678-1234-5678-1234-567812345678"),
+            'UUID("12345678-1234-5678-1234-567812345678")',
+            '"12345678-1234-5678-1234-567812345678"',
+        ),
+        (
+            "ref:uuid=12345678123456781234567812345678",
+            uuid.UUID("12345678-1234-5678-1234-567812345678"),
+            'UUID("12345678-1234-5678-1234-567812345678")',
+            '"12345678-1234-5678-1234-567812345678"',
+        ),
+        (
+            "status:enum(draft|published)=published",
+            "published",
+            "EntityStatus.PUBLISHED",
+            '"published"',
+        ),
+        (
+            "stage:enum(to_do|in_review)=in_review",
+            "in_review",
+            "EntityStage.IN_REVIEW",
+            '"in_review"',
+        ),
+    ],
+)
+def test_defaults(text: str, default: object, source: str, json_source: str) -> None:
+    spec = parse_field(text)
+    assert spec.default == default
+    assert type(spec.default) is type(default)
+    assert spec.has_default
+    assert spec.default_source == source
+    assert spec.default_json_source() == json_source
+    assert spec.create_field_args()[0] == f"default={source}"
+    assert spec.table_field_args()[0] == f"default={source}"
+    # Optional fields may have a real default too.
+    optional_text = re.sub(r"^(\w+:[a-z]+(?:\([^)]*\))?)", r"\1?", text)
+    assert parse_field(optional_text).default == default
+
+
+def test_datetime_defaults_keep_their_time_zone() -> None:
+    spec = parse_field("starts_at:datetime=2024-06-01T08:00:00-05:00")
+    assert spec.default.utcoffset() == dt.timedelta(hours=-5)
+    assert spec.default_json_source() == '"2024-06-01T13:00:00Z"'
+
+
+@pytest.mark.parametrize(
+    ("text", "value", "source", "json_source"),
+    [
+        ("price:decimal(10,2)=1.5", "1.50", 'Decimal("1.50")', '"1.50"'),
+        ("price:decimal(10,2)=3", "3.00", 'Decimal("3.00")', '"3.00"'),
+        ("price:decimal(10,2)=-0.1", "-0.10", 'Decimal("-0.10")', '"-0.10"'),
+        ("price:decimal(10,2)=0", "0.00", 'Decimal("0.00")', '"0.00"'),
+        ("price:decimal(10,2)=1.500", "1.50", 'Decimal("1.50")', '"1.50"'),
+        ("price:decimal(10,2)=1e2", "100.00", 'Decimal("100.00")', '"100.00"'),
+        ("price:decimal=12.3", "12.30", 'Decimal("12.30")', '"12.30"'),
+        ("count:decimal(5,0)=42", "42", 'Decimal("42")', '"42"'),
+        ("rate:decimal(4,4)=0.5", "0.5000", 'Decimal("0.5000")', '"0.5000"'),
+        ("price:decimal(5,2)=999.99", "999.99", 'Decimal("999.99")', '"999.99"'),
+    ],
+)
+def test_decimal_defaults_are_quantized_to_the_scale(
+    text: str, value: str, source: str, json_source: str
+) -> None:
+    spec = parse_field(text)
+    assert isinstance(spec.default, Decimal)
+    assert str(spec.default) == value
+    assert spec.default_source == source
+    assert spec.default_json_source() == json_source
+
+
+def test_decimal_defaults_may_use_every_digit_of_the_precision() -> None:
+    # Precision goes up to 38, beyond the 28 digits of Python's default decimal context.
+    spec = parse_field("amount:decimal(38,10)=12345678901234567890")
+    assert spec.default == Decimal("12345678901234567890")
+    assert str(spec.default) == "12345678901234567890.0000000000"
+    assert parse_field(f"amount:decimal(38,0)={'9' * 38}").default == Decimal("9" * 38)
+
+
+def test_decimal_defaults_over_a_high_precision_are_refused() -> None:
+    with pytest.raises(FieldSpecError, match=r"field 'amount': .*at most 38 digits"):
+        parse_field(f"amount:decimal(38,0)={'9' * 39}")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "note:text?=null",
+        "note:text?=None",
+        "label:str(10)?=null",
+        "quantity:int?=null",
+        "weight:float?=null",
+        "price:decimal(10,2)?=null",
+        "active:bool?=null",
+        "due_on:date?=null",
+        "shipped_at:datetime?=null",
+        "ref:uuid?=None",
+        "status:enum(a|b)?=null",
+        "payload:json?=null",
+    ],
+)
+def test_null_defaults_on_optional_fields(text: str) -> None:
+    spec = parse_field(text)
+    assert spec.default is None
+    assert spec.has_default
+    assert spec.default_source == "None"
+    assert spec.default_json_source() == "None"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "note:text=null",
+        "note:text=None",
+        "quantity:int=null",
+        "due_on:date=null",
+        "status:enum(a|b)=null",
+        "payload:json=null",
+    ],
+)
+def test_null_defaults_need_an_optional_field(text: str) -> None:
+    name = text.partition(":")[0]
+    default = text.partition("=")[2]
+    with pytest.raises(FieldSpecError) as caught:
+        parse_field(text)
+    assert str(caught.value) == (
+        f"field {name!r}: default {default} needs an optional field (add '?' after the type)"
+    )
+
+
+# -- Errors: every message names the offending field ----------------------------------------
+
+KNOWN_TYPES = "str, text, int, float, decimal, bool, date, datetime, uuid, enum, json"
+NOT_SNAKE_CASE = (
+    " is not a snake_case identifier "
+    "(lower-case letters, digits and single underscores, starting with a letter)"
+)
+EXPECTED_FORM = "; expected TYPE[(ARGS)][?][:unique|:index][=DEFAULT]"
+ENUM_VALUE_FORM = " must be snake_case (lower-case letters, digits and underscores)"
+NO_QUOTES = " may not contain quotes, backslashes or control characters"
+NAME_LIMIT = (
+    ": names are limited to 30 characters (database identifiers built from them must fit in 63)"
+)
+RESERVED_MESSAGE = (
+    "the name is reserved (every feature already has created_at, deleted_at, id, updated_at, "
+    "version; list queries use limit, offset, include_deleted)"
+)
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        # Structure
+        ("name", "field 'name': expected NAME:TYPE, got 'name'"),
+        (
+            "name:",
+            "field 'name': can't read ''" + EXPECTED_FORM,
+        ),
+        (
+            "name:str(10",
+            "field 'name': can't read 'str(10'" + EXPECTED_FORM,
+        ),
+        (
+            "name:str ?",
+            "field 'name': can't read 'str ?'" + EXPECTED_FORM,
+        ),
+        # Types
+        ("name:string", f"field 'name': unknown type 'string' (known types: {KNOWN_TYPES})"),
+        ("name:varchar(20)", f"field 'name': unknown type 'varchar' (known types: {KNOWN_TYPES})"),
+        ("count:integer", f"field 'count': unknown type 'integer' (known types: {KNOWN_TYPES})"),
+        # str length
+        ("name:str(0)", "field 'name': str length must be a positive whole number, got '0'"),
+        ("name:str(-1)", "field 'name': str length must be a positive whole number, got '-1'"),
+        ("name:str(long)", "field 'name': str length must be a positive whole number, got 'long'"),
+        ("name:str()", "field 'name': str length must be a positive whole number, got ''"),
+        ("name:str(1.5)", "field 'name': str length must be a positive whole number, got '1.5'"),
+        ("name:str(10001)", "field 'name': str length 10001 is over 10000; use text"),
+        # decimal
+        ("price:decimal(10)", "field 'price': decimal takes (precision,scale), got (10)"),
+        ("price:decimal(10,2,1)", "field 'price': decimal takes (precision,scale), got (10,2,1)"),
+        ("price:decimal()", "field 'price': decimal takes (precision,scale), got ()"),
+        (
+            "price:decimal(0,0)",
+            "field 'price': decimal precision must be a positive whole number, got '0'",
+        ),
+        (
+            "price:decimal(x,2)",
+            "field 'price': decimal precision must be a positive whole number, got 'x'",
+        ),
+        ("price:decimal(39,2)", "field 'price': decimal precision 39 is over 38"),
+        ("price:decimal(60,2)", "field 'price': decimal precision 60 is over 38"),
+        ("price:decimal(10,x)", "field 'price': decimal scale 'x' is not a number"),
+        ("price:decimal(10,-1)", "field 'price': decimal scale '-1' is not a number"),
+        ("price:decimal(10,)", "field 'price': decimal scale '' is not a number"),
+        ("price:decimal(4,6)", "field 'price': decimal scale 6 is greater than precision 4"),
+        ("price:decimal(1,2)", "field 'price': decimal scale 2 is greater than precision 1"),
+        # Arguments on types that take none
+        ("count:int(4)", "field 'count': type 'int' takes no arguments, got (4)"),
+        ("body:text(100)", "field 'body': type 'text' takes no arguments, got (100)"),
+        ("at:datetime(6)", "field 'at': type 'datetime' takes no arguments, got (6)"),
+        ("data:json()", "field 'data': type 'json' takes no arguments, got ()"),
+        # Names
+        (
+            "Name:str",
+            "field name 'Name'" + NOT_SNAKE_CASE,
+        ),
+        (
+            "unit-price:int",
+            "field name 'unit-price'" + NOT_SNAKE_CASE,
+        ),
+        ("from:date", "field name 'from' is a Python keyword"),
+        ("match:str", "field name 'match' is a Python keyword"),
+        (":int", "field name must not be empty"),
+        ("id:int", f"field 'id': {RESERVED_MESSAGE}"),
+        ("version:int", f"field 'version': {RESERVED_MESSAGE}"),
+        ("created_at:datetime", f"field 'created_at': {RESERVED_MESSAGE}"),
+        ("updated_at:datetime", f"field 'updated_at': {RESERVED_MESSAGE}"),
+        ("deleted_at:datetime?", f"field 'deleted_at': {RESERVED_MESSAGE}"),
+        ("limit:int", f"field 'limit': {RESERVED_MESSAGE}"),
+        ("offset:int", f"field 'offset': {RESERVED_MESSAGE}"),
+        ("include_deleted:bool", f"field 'include_deleted': {RESERVED_MESSAGE}"),
+        ("model_config:json", f"field 'model_config': {RESERVED_MESSAGE}"),
+        (
+            f"{'a' * 31}:int",
+            f"field '{'a' * 31}'" + NAME_LIMIT,
+        ),
+        (
+            "the_name_of_this_field_is_long_:str",
+            "field name 'the_name_of_this_field_is_long_' is not a snake_case identifier",
+        ),
+        (
+            "the_name_of_this_field_is_longer:str",
+            "field 'the_name_of_this_field_is_longer'" + NAME_LIMIT,
+        ),
+        # Duplicates and empty items
+        ("name:str, name:text", "field 'name' is declared twice"),
+        ("a:int, b:int, a:int?", "field 'a' is declared twice"),
+        ("a:int,,b:int", "field #2 is empty (stray comma?)"),
+        ("a:int,", "field #2 is empty (stray comma?)"),
+        (", a:int", "field #1 is empty (stray comma?)"),
+        # enum
+        ("status:enum", "field 'status': enum needs values, e.g. enum(draft|published)"),
+        ("status:enum()", "field 'status': enum needs values, e.g. enum(draft|published)"),
+        ("status:enum( )", "field 'status': enum needs values, e.g. enum(draft|published)"),
+        (
+            "status:enum(only)",
+            "field 'status': enum needs at least two values (one value is a constant)",
+        ),
+        (
+            "status:enum(Draft|done)",
+            "field 'status': enum value 'Draft'" + ENUM_VALUE_FORM,
+        ),
+        (
+            "status:enum(draft|in review)",
+            "field 'status': enum value 'in review'" + ENUM_VALUE_FORM,
+        ),
+        (
+            "status:enum(1st|2nd)",
+            "field 'status': enum value '1st'" + ENUM_VALUE_FORM,
+        ),
+        (
+            "status:enum(a||b)",
+            "field 'status': enum value ''" + ENUM_VALUE_FORM,
+        ),
+        (
+            "status:enum(a-b|c)",
+            "field 'status': enum value 'a-b'" + ENUM_VALUE_FORM,
+        ),
+        ("status:enum(a|b|a)", "field 'status': enum values repeat: a|b|a"),
+        ("status:enum(a|a)", "field 'status': enum values repeat: a|a"),
+        # Modifiers
+        ("name:str:primary", "field 'name': unknown modifier 'primary' (known: unique, index)"),
+        ("name:str:", "field 'name': unknown modifier '' (known: unique, index)"),
+        (
+            "name:str:unique:nullable",
+            "field 'name': unknown modifier 'nullable' (known: unique, index)",
+        ),
+        ("name:str:unique?", "field 'name': unknown modifier 'unique?' (known: unique, index)"),
+        ("data:json:unique", "field 'data': json fields can't be unique or indexed"),
+        ("data:json:index", "field 'data': json fields can't be unique or indexed"),
+        ("data:json?:index", "field 'data': json fields can't be unique or indexed"),
+        # Defaults of the wrong type
+        ("data:json={}", "field 'data': json fields can't have a default"),
+        ('data:json={"a": 1}', "field 'data': json fields can't have a default"),
+        ("data:json=", "field 'data': json fields can't have a default"),
+        ("qty:int=lots", "field 'qty': default 'lots' is not an int"),
+        ("qty:int=1.5", "field 'qty': default '1.5' is not an int"),
+        ("qty:int=0x10", "field 'qty': default '0x10' is not an int"),
+        ("qty:int=", "field 'qty': default '' is not an int"),
+        ("weight:float=heavy", "field 'weight': default 'heavy' is not a float"),
+        ("price:decimal(10,2)=cheap", "field 'price': default 'cheap' is not a decimal"),
+        ("price:decimal(10,2)=NaN", "field 'price': default 'NaN' is not a finite decimal"),
+        (
+            "price:decimal(10,2)=Infinity",
+            "field 'price': default 'Infinity' is not a finite decimal",
+        ),
+        (
+            "price:decimal(10,2)=1.555",
+            "field 'price': default '1.555' is not a decimal with at most 2 places",
+        ),
+        (
+            "price:decimal(5,0)=0.5",
+            "field 'price': default '0.5' is not a decimal with at most 0 places",
+        ),
+        (
+            "price:decimal(4,2)=123.45",
+            "field 'price': default '123.45' is not a decimal of at most 4 digits",
+        ),
+        (
+            "price:decimal(5,2)=1000",
+            "field 'price': default '1000' is not a decimal of at most 5 digits",
+        ),
+        ("active:bool=maybe", "field 'active': default 'maybe' is not a bool (true or false)"),
+        ("active:bool=1", "field 'active': default '1' is not a bool (true or false)"),
+        ("due:date=tomorrow", "field 'due': default 'tomorrow' is not a date (YYYY-MM-DD)"),
+        ("due:date=2023-02-29", "field 'due': default '2023-02-29' is not a date (YYYY-MM-DD)"),
+        (
+            "at:datetime=now",
+            "field 'at': default 'now' is not a datetime (YYYY-MM-DDTHH:MM:SS+00:00)",
+        ),
+        (
+            "at:datetime=2024-01-01T12:00:00",
+            "field 'at': default '2024-01-01T12:00:00' is not a datetime with a time zone "
+            "(add Z or +00:00)",
+        ),
+        (
+            "at:datetime=2024-01-01",
+            "field 'at': default '2024-01-01' is not a datetime with a time zone (add Z or +00:00)",
+        ),
+        ("ref:uuid=abc", "field 'ref': default 'abc' is not a UUID"),
+        (
+            "status:enum(draft|done)=deleted",
+            "field 'status': default 'deleted' is not one of draft|done",
+        ),
+        (
+            "status:enum(draft|done)=Draft",
+            "field 'status': default 'Draft' is not one of draft|done",
+        ),
+        (
+            "status:enum(draft|done)='draft'",
+            "field 'status': default \"'draft'\" is not one of draft|done",
+        ),
+        ("code:str(3)=abcd", "field 'code': default 'abcd' is longer than 3 characters"),
+        ('code:str(3)="abcd"', "field 'code': default 'abcd' is longer than 3 characters"),
+        (
+            "name:str=it's",
+            "field 'name': default \"it's\"" + NO_QUOTES,
+        ),
+        (
+            'name:str="say "hi""',
+            "field 'name': default '\"say \"hi\"\"'" + NO_QUOTES,
+        ),
+        (
+            "name:str=back\\slash",
+            "field 'name': default 'back\\\\slash'" + NO_QUOTES,
+        ),
+        (
+            "body:text=tab\there",
+            "field 'body': default 'tab\\there'" + NO_QUOTES,
+        ),
+    ],
+)
+def test_errors(spec: str, message: str) -> None:
+    with pytest.raises(FieldSpecError) as caught:
+        parse_fields(spec, "product")
+    assert str(caught.value).startswith(message)
+    assert fields_problem(spec, "product") == str(caught.value)
+
+
+@pytest.mark.parametrize("spec", ["", "   ", None, 42, ["name:str"]])
+def test_an_empty_spec_is_refused(spec: object) -> None:
+    message = "the field spec is empty: give at least one NAME:TYPE"
+    with pytest.raises(FieldSpecError, match=re.escape(message)):
+        parse_fields(spec)
+    assert fields_problem(spec) == message
+
+
+def test_names_of_exactly_30_characters_are_allowed() -> None:
+    name = "a_field_name_of_thirty_chars_x"
+    assert len(name) == 30
+    assert parse_field(f"{name}:int").name == name
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        "name:str",
+        "name:str(120):unique, price:decimal(10,2)=1.5, status:enum(a|b)?=null",
+        'label:str="x, (y)", body:text?',
+        "a:int, b:float, c:decimal, d:bool, e:date, f:datetime, g:uuid, h:json, i:text",
+    ],
+)
+def test_fields_problem_accepts_good_specs(spec: str) -> None:
+    assert fields_problem(spec) == ""
+
+
+@pytest.mark.parametrize(
+    ("spec", "name"),
+    [
+        # Unicode digits pass str.isdigit() but not int().
+        ("code:str(²)", "code"),
+        ("price:decimal(10,²)", "price"),
+        ("price:decimal(²,1)", "price"),
+    ],
+)
+def test_odd_digits_are_refused_with_a_message(spec: str, name: str) -> None:
+    with pytest.raises(FieldSpecError, match=rf"^field {name!r}: "):
+        parse_fields(spec)
+
+
+@pytest.mark.parametrize("default", ["nan", "inf", "-inf", "1e400"])
+def test_float_defaults_must_be_finite(default: str) -> None:
+    # A non-finite default has no Python literal ("nan" is not one) and no JSON value.
+    with pytest.raises(FieldSpecError, match=r"^field 'ratio': "):
+        parse_field(f"ratio:float={default}")
+
+
+@pytest.mark.parametrize(
+    ("value", "member"),
+    [
+        ("in_review", "IN_REVIEW"),
+        ("draft", "DRAFT"),
+        ("v2", "V2"),
+        ("in__review", "IN__REVIEW"),
+        ("done_", "DONE_"),
+    ],
+)
+def test_enum_defaults_name_the_member_the_table_declares(value: str, member: str) -> None:
+    # The table template declares ``{{ value | upper }} = "{{ value }}"`` for every value, so
+    # a default must refer to ``value.upper()``, or the value must be refused.
+    text = f"status:enum(other|{value})={value}"
+    problem = fields_problem(text)
+    assert problem or parse_field(text).default_source == f"EntityStatus.{member}"
+
+
+@pytest.mark.parametrize(
+    ("text", "shape"),
+    [("price:decimal", (12, 2)), ("price:decimal(10,2)", (10, 2)), ("n:decimal(5,0)", (5, 0))],
+)
+def test_decimal_shape(text: str, shape: tuple[int, int]) -> None:
+    assert parse_field(text).decimal_shape == shape
+
+
+@pytest.mark.parametrize("text", ["price:int", "price:str(10)", "price:float"])
+def test_only_decimals_have_a_shape(text: str) -> None:
+    with pytest.raises(FieldSpecError, match=r"^field 'price' of type \w+ has no precision"):
+        _ = parse_field(text).decimal_shape
+
+
+# -- split_top_level ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("spec", "parts"),
+    [
+        ("a:int", ["a:int"]),
+        ("a:int, b:str", ["a:int", "b:str"]),
+        ("  a:int ,b:str  ", ["a:int", "b:str"]),
+        ("price:decimal(10,2), name:str", ["price:decimal(10,2)", "name:str"]),
+        ("price:decimal(10, 2)=1.5,qty:int", ["price:decimal(10, 2)=1.5", "qty:int"]),
+        ('label:str="x, y", qty:int', ['label:str="x, y"', "qty:int"]),
+        ("label:str='x, y', qty:int", ["label:str='x, y'", "qty:int"]),
+        ('label:str="it\'s, ok", qty:int', ['label:str="it\'s, ok"', "qty:int"]),
+        ('label:str="(,", qty:int', ['label:str="(,"', "qty:int"]),
+        ("status:enum(a|b), x:int", ["status:enum(a|b)", "x:int"]),
+        ("a:int,,b:int", ["a:int", "", "b:int"]),
+        ("a:int,", ["a:int", ""]),
+        ("", [""]),
+    ],
+)
+def test_split_top_level(spec: str, parts: list[str]) -> None:
+    assert split_top_level(spec) == parts
+
+
+def test_split_top_level_keeps_decimal_arguments_and_quoted_commas_for_the_parser() -> None:
+    fields = parse_fields('price:decimal(10, 2)=1.5, label:str(20)="one, two", qty:int')
+    assert [(spec.name, spec.precision, spec.scale) for spec in fields[:1]] == [("price", 10, 2)]
+    assert fields[1].default == "one, two"
+    assert [spec.name for spec in fields] == ["price", "label", "qty"]
+
+
+# -- Derived values -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "python_type", "filterable"),
+    [
+        ("a:str", "str", True),
+        ("a:text", "str", False),
+        ("a:int", "int", True),
+        ("a:float", "float", False),
+        ("a:decimal", "Decimal", False),
+        ("a:bool", "bool", True),
+        ("a:date", "date", True),
+        ("a:datetime", "datetime", False),
+        ("a:uuid", "UUID", True),
+        ("state:enum(x|y)", "PurchaseOrderState", True),
+        ("a:json", "dict[str, Any]", False),
+    ],
+)
+def test_python_type_annotation_and_filterable(
+    text: str, python_type: str, filterable: bool
+) -> None:
+    spec = parse_field(text, "purchase_order")
+    assert spec.python_type == python_type
+    assert spec.annotation == python_type
+    assert spec.filterable is filterable
+    optional = parse_field(text.replace(")", ")?") if "(" in text else text + "?", "purchase_order")
+    assert optional.annotation == f"{python_type} | None"
+    assert optional.python_type == python_type
+
+
+@pytest.mark.parametrize(
+    ("owner", "name", "enum_class"),
+    [
+        ("purchase_order", "status", "PurchaseOrderStatus"),
+        ("purchase_order", "payment_method", "PurchaseOrderPaymentMethod"),
+        ("entity", "status", "EntityStatus"),
+        ("item", "kind2", "ItemKind2"),
+    ],
+)
+def test_enum_class_is_named_after_the_owner(owner: str, name: str, enum_class: str) -> None:
+    spec = parse_field(f"{name}:enum(a|b)=b", owner)
+    assert spec.enum_class == enum_class
+    assert spec.python_type == enum_class
+    assert spec.default_source == f"{enum_class}.B"
+    assert f"sa_type=enum_column({enum_class})" in spec.table_field_args()
+
+
+@pytest.mark.parametrize(
+    ("text", "table", "create", "update"),
+    [
+        (
+            "name:str(120):unique",
+            ["max_length=120", "unique=True"],
+            ["max_length=120"],
+            ["default=None", "max_length=120"],
+        ),
+        (
+            "sku:str:index",
+            ["max_length=255", "index=True"],
+            ["max_length=255"],
+            ["default=None", "max_length=255"],
+        ),
+        (
+            "code:str(8)?:unique=abc",
+            ['default="abc"', "max_length=8", "unique=True"],
+            ['default="abc"', "max_length=8"],
+            ["default=None", "max_length=8"],
+        ),
+        ("body:text", ["sa_type=Text"], [], ["default=None"]),
+        ("body:text?", ["default=None", "sa_type=Text"], ["default=None"], ["default=None"]),
+        ("qty:int", [], [], ["default=None"]),
+        ("qty:int:index=1", ["default=1", "index=True"], ["default=1"], ["default=None"]),
+        ("weight:float?", ["default=None"], ["default=None"], ["default=None"]),
+        (
+            "price:decimal(10,2)=1.5",
+            ['default=Decimal("1.50")', "max_digits=10", "decimal_places=2"],
+            ['default=Decimal("1.50")', "max_digits=10", "decimal_places=2"],
+            ["default=None", "max_digits=10", "decimal_places=2"],
+        ),
+        (
+            "price:decimal",
+            ["max_digits=12", "decimal_places=2"],
+            ["max_digits=12", "decimal_places=2"],
+            ["default=None", "max_digits=12", "decimal_places=2"],
+        ),
+        ("active:bool=true", ["default=True"], ["default=True"], ["default=None"]),
+        ("due_on:date:index", ["index=True"], [], ["default=None"]),
+        ("at:datetime", ["sa_type=UTCDateTime"], [], ["default=None"]),
+        (
+            "at:datetime?:index",
+            ["default=None", "index=True", "sa_type=UTCDateTime"],
+            ["default=None"],
+            ["default=None"],
+        ),
+        ("ref:uuid:unique", ["unique=True"], [], ["default=None"]),
+        (
+            "status:enum(draft|done)=draft",
+            ["default=PurchaseOrderStatus.DRAFT", "sa_type=enum_column(PurchaseOrderStatus)"],
+            ["default=PurchaseOrderStatus.DRAFT"],
+            ["default=None"],
+        ),
+        (
+            "status:enum(draft|done):index",
+            ["index=True", "sa_type=enum_column(PurchaseOrderStatus)"],
+            [],
+            ["default=None"],
+        ),
+        ("tags:json", ["sa_type=JSON"], [], ["default=None"]),
+        ("tags:json?", ["default=None", "sa_type=JSON"], ["default=None"], ["default=None"]),
+    ],
+)
+def test_field_arguments(text: str, table: list[str], create: list[str], update: list[str]) -> None:
+    spec = parse_field(text, "purchase_order")
+    assert spec.table_field_args() == table
+    assert spec.create_field_args() == create
+    assert spec.update_field_args() == update
+
+
+def test_type_imports() -> None:
+    every_type = parse_fields(
+        "a:str, b:text, c:int, d:float, e:decimal, f:bool, g:date, h:datetime, i:uuid, "
+        "j:enum(x|y), k:json, l:decimal(4,1), m:date?"
+    )
+    assert type_imports(every_type) == [
+        "datetime.date",
+        "datetime.datetime",
+        "decimal.Decimal",
+        "typing.Any",
+        "uuid.UUID",
+    ]
+    assert type_imports(parse_fields("a:str, b:int, c:bool, d:enum(x|y), e:text")) == []
+    assert type_imports(parse_fields("at:datetime")) == ["datetime.datetime"]
+
+
+@pytest.mark.parametrize(
+    ("text", "invalid"),
+    [
+        ("code:str(10)", ["12345", '"x" * 11']),
+        ("name:str", ["12345", '"x" * 256']),
+        ("body:text", ["12345"]),
+        ("qty:int", ['"not a int"']),
+        ("ok:bool", ['"not a bool"']),
+        ("tags:json", ['"not an object"']),
+        ("status:enum(a|b)", ['"not a enum"']),
+    ],
+)
+def test_invalid_sources(text: str, invalid: list[str]) -> None:
+    assert parse_field(text).invalid_sources() == invalid
+
+
+# -- Sample values for the generated tests ----------------------------------------------------
+
+# Every type, with the lengths, precisions and scales at the edges of the sample rules.
+SAMPLE_SPEC = (
+    "title:str(120), code:str(4), initials:str(2), flag:str(1), label:str, "
+    "body:text, long_description:text?, quantity:int, weight:float, "
+    "price:decimal(10,2), amount:decimal, whole:decimal(5,0), digit:decimal(1,0), "
+    "tenth:decimal(4,1), fraction:decimal(3,3), "
+    "active:bool, due_on:date, shipped_at:datetime, external_id:uuid, "
+    "status:enum(draft|published|archived), kind:enum(a|b), payload:json"
+)
+SAMPLE_FIELDS = parse_fields(SAMPLE_SPEC, "purchase_order")
+# The range of ``n`` sample_source() documents.
+SAMPLE_RANGE = range(10)
+# Types whose samples differ for every n (bool and enum have too few values).
+VARYING_TYPES = frozenset(
+    {"str", "text", "int", "float", "decimal", "date", "datetime", "uuid", "json"}
+)
+ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def decimal_fits(spec: FieldSpec, value: object) -> bool:
+    """Whether a JSON value is a decimal within the field's precision and scale."""
+    if not isinstance(value, (str, int)) or isinstance(value, bool):
+        return False
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation:
+        return False
+    if not number.is_finite() or spec.scale is None or spec.precision is None:
+        return False
+    quantized = number.quantize(Decimal(1).scaleb(-spec.scale))
+    return quantized == number and len(quantized.as_tuple().digits) <= spec.precision
+
+
+def accepts(spec: FieldSpec, value: object) -> bool:
+    """Whether the generated API would accept ``value`` (a JSON value) for the field."""
+    if value is None:
+        return spec.optional
+    if spec.type == "str":
+        max_length = spec.max_length or DEFAULT_STR_LENGTH
+        return isinstance(value, str) and len(value) <= max_length
+    if spec.type == "text":
+        return isinstance(value, str)
+    if spec.type == "int":
+        return isinstance(value, int) and not isinstance(value, bool)
+    if spec.type == "float":
+        return (
+            isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+        )
+    if spec.type == "decimal":
+        return decimal_fits(spec, value)
+    if spec.type == "bool":
+        return isinstance(value, bool)
+    if spec.type == "date":
+        return (
+            isinstance(value, str)
+            and bool(ISO_DATE.match(value))
+            and _parses(dt.date.fromisoformat, value)
+        )
+    if spec.type == "datetime":
+        if not isinstance(value, str) or not _parses(dt.datetime.fromisoformat, value):
+            return False
+        return dt.datetime.fromisoformat(value).tzinfo is not None
+    if spec.type == "uuid":
+        return isinstance(value, str) and _parses(uuid.UUID, value)
+    if spec.type == "enum":
+        return value in spec.choices
+    return isinstance(value, dict)
+
+
+def _parses(parse: Callable[[str], object], value: str) -> bool:
+    try:
+        parse(value)
+    except ValueError:
+        return False
+    return True
+
+
+def render_factories(fields: list[FieldSpec]) -> str:
+    """A module like the generated tests' ``factories.py``, with every source placed in it."""
+    lines = ["from uuid import UUID", "", "", "def new(n: int) -> dict:", "    return {"]
+    lines += [f'        "{spec.name}": {spec.sample_source()},' for spec in fields]
+    lines += ["    }", "", "", "CHANGED = {"]
+    lines += [f'    "{spec.name}": {spec.changed_source()},' for spec in fields]
+    lines += ["}", "INVALID = {"]
+    lines += [f'    "{spec.name}": [{", ".join(spec.invalid_sources())}],' for spec in fields]
+    lines += ["}"]
+    return "\n".join(lines) + "\n"
+
+
+def load_module(path: Path) -> ModuleType:
+    """Import a generated module from its file."""
+    module_spec = importlib.util.spec_from_file_location(path.stem, path)
+    assert module_spec is not None
+    assert module_spec.loader is not None
+    module = importlib.util.module_from_spec(module_spec)
+    module_spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def factories(tmp_path_factory: pytest.TempPathFactory) -> ModuleType:
+    """The sample, changed and invalid values of SAMPLE_FIELDS, rendered and imported."""
+    path = tmp_path_factory.mktemp("factories") / "sample_factories.py"
+    path.write_text(render_factories(SAMPLE_FIELDS))
+    return load_module(path)
+
+
+def samples(factories: ModuleType) -> list[dict[str, Any]]:
+    new: Callable[[int], dict[str, Any]] = factories.new
+    return [new(n) for n in SAMPLE_RANGE]
+
+
+@pytest.mark.parametrize("spec", SAMPLE_FIELDS, ids=[spec.name for spec in SAMPLE_FIELDS])
+def test_sources_are_python_expressions(spec: FieldSpec) -> None:
+    for source in [
+        spec.sample_source(),
+        spec.sample_source("i"),
+        spec.changed_source(),
+        spec.default_json_source(),
+        *spec.invalid_sources(),
+    ]:
+        ast.parse(source, mode="eval")
+    names = {
+        node.id
+        for node in ast.walk(ast.parse(spec.sample_source("i")))
+        if isinstance(node, ast.Name)
+    }
+    assert "i" in names
+    assert "n" not in names
+
+
+@pytest.mark.parametrize("spec", SAMPLE_FIELDS, ids=[spec.name for spec in SAMPLE_FIELDS])
+def test_changed_source_is_a_literal_that_differs_from_the_first_sample(
+    spec: FieldSpec, factories: ModuleType
+) -> None:
+    changed = ast.literal_eval(spec.changed_source())
+    assert changed == factories.CHANGED[spec.name]
+    assert accepts(spec, changed), f"{spec.name}: {changed!r} is not a valid value"
+    assert changed != samples(factories)[0][spec.name]
+    assert json.loads(json.dumps(changed)) == changed
+
+
+@pytest.mark.parametrize("spec", SAMPLE_FIELDS, ids=[spec.name for spec in SAMPLE_FIELDS])
+def test_samples_are_valid_for_every_documented_n(spec: FieldSpec, factories: ModuleType) -> None:
+    values = [sample[spec.name] for sample in samples(factories)]
+    refused = [
+        (n, value)
+        for n, value in zip(SAMPLE_RANGE, values, strict=True)
+        if not accepts(spec, value)
+    ]
+    assert refused == [], f"{spec.name}: values the API would refuse (n, value): {refused}"
+    # Each value reads back unchanged through JSON.
+    assert [json.loads(json.dumps(value)) for value in values] == values
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [spec for spec in SAMPLE_FIELDS if spec.type in VARYING_TYPES],
+    ids=[spec.name for spec in SAMPLE_FIELDS if spec.type in VARYING_TYPES],
+)
+def test_samples_vary_with_n(spec: FieldSpec, factories: ModuleType) -> None:
+    values = [json.dumps(sample[spec.name]) for sample in samples(factories)]
+    assert len(set(values)) == len(values), f"{spec.name}: repeated samples {values}"
+
+
+@pytest.mark.parametrize("spec", SAMPLE_FIELDS, ids=[spec.name for spec in SAMPLE_FIELDS])
+def test_invalid_sources_are_refused(spec: FieldSpec, factories: ModuleType) -> None:
+    for value in factories.INVALID[spec.name]:
+        assert not accepts(spec, value), f"{spec.name}: {value!r} would be accepted"
+
+
+def test_samples_of_the_usual_types() -> None:
+    fields = {spec.name: spec for spec in SAMPLE_FIELDS}
+    assert fields["title"].sample_source() == 'f"title {n}"'
+    assert fields["code"].sample_source() == "str(n)"
+    assert fields["long_description"].sample_source("k") == 'f"long description {k}"'
+    assert fields["price"].sample_source() == 'f"0.{n:02d}"'
+    assert fields["whole"].sample_source() == "str(n)"
+    assert fields["status"].sample_source() == '["draft", "published", "archived"][n % 3]'
+    assert fields["external_id"].sample_source() == "str(UUID(int=n + 1))"
+
+
+def test_sample_values(factories: ModuleType) -> None:
+    first, second = samples(factories)[:2]
+    assert first["title"] == "title 0"
+    assert second["title"] == "title 1"
+    assert first["quantity"] == 1
+    assert first["weight"] == 0.5
+    assert first["price"] == "0.00"
+    assert second["price"] == "0.01"
+    assert first["active"] is True
+    assert second["active"] is False
+    assert first["due_on"] == "2024-01-01"
+    assert first["shipped_at"] == "2024-01-01T12:00:00Z"
+    assert first["external_id"] == "00000000-0000-0000-0000-000000000001"
+    assert [first["status"], second["status"]] == ["draft", "published"]
+    assert first["payload"] == {"key": "value 0"}
