@@ -87,7 +87,7 @@ class Feature:
         """``"module.name"`` entries the table model needs for its column types."""
         types = {spec.type for spec in self.fields}
         wanted = {
-            "json": ["sqlalchemy.JSON"],
+            "json": ["shared.db.models.base_model.JSON_DOCUMENT"],
             "text": ["sqlalchemy.Text"],
             "datetime": ["shared.db.models.base_model.UTCDateTime"],
             "enum": ["enum.StrEnum", "shared.db.models.base_model.enum_column"],
@@ -127,6 +127,16 @@ class Feature:
             f"shared.services.{self.domain}_services.{self.name}_editor_service."
             f"{self.class_name}EditorService",
         ]
+
+    @property
+    def indexed_fields(self) -> list[FieldSpec]:
+        """Fields with a (non-unique) index."""
+        return [spec for spec in self.fields if spec.index]
+
+    @property
+    def revision(self) -> str:
+        """Alembic revision id of the feature's initial migration (at most 32 characters)."""
+        return f"{self.name}_0001"
 
     @property
     def enum_imports(self) -> list[str]:

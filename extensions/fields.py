@@ -176,6 +176,45 @@ class FieldSpec:
             return f'UUID("{value}")'
         return source(value)
 
+    @property
+    def enum_type_constant(self) -> str:
+        """Name of the migration's constant holding this enum field's column type."""
+        return f"{upper_snake(self.owner)}_{upper_snake(self.name)}"
+
+    def column_type_source(self) -> str:
+        """The column type as a migration writes it (``sa.String(length=120)``)."""
+        if self.type == "str":
+            return f"sa.String(length={self.max_length})"
+        if self.type == "decimal":
+            precision, scale = self.decimal_shape
+            return f"sa.Numeric(precision={precision}, scale={scale})"
+        if self.type == "enum":
+            return self.enum_type_constant
+        return {
+            "text": "sa.Text()",
+            "int": "sa.Integer()",
+            "float": "sa.Float()",
+            "bool": "sa.Boolean()",
+            "date": "sa.Date()",
+            "datetime": "sa.DateTime(timezone=True)",
+            "uuid": "sa.Uuid()",
+            "json": "JSON_DOCUMENT",
+        }[self.type]
+
+    def enum_type_args(self) -> list[str]:
+        """Arguments of the migration's ``sa.Enum(...)`` for an enum field."""
+        return [
+            *(quoted(choice) for choice in self.choices),
+            f"name={quoted(self.name)}",
+            "native_enum=False",
+            "create_constraint=True",
+            f"length={max(len(choice) for choice in self.choices)}",
+        ]
+
+    def column_args(self) -> list[str]:
+        """Arguments of ``sa.Column(...)`` in the feature's initial migration."""
+        return [quoted(self.name), self.column_type_source(), f"nullable={self.optional}"]
+
     def _constraints(self) -> list[str]:
         args = []
         if self.type == "str":
@@ -196,9 +235,9 @@ class FieldSpec:
             args.append("index=True")
         sa_type = {
             "text": "Text",
-            "json": "JSON",
+            "json": "JSON_DOCUMENT",
             "datetime": "UTCDateTime",
-            "enum": f"enum_column({self.enum_class})",
+            "enum": f"enum_column({self.enum_class}, {quoted(self.name)})",
         }.get(self.type)
         if sa_type:
             args.append(f"sa_type={sa_type}")

@@ -30,8 +30,41 @@ def wrap_call(head: str, args: Sequence[str], indent: int = 0, tail: str = "") -
         return one_line
     if len(inner) + len(joined) <= LINE_LENGTH or len(args) == 1:
         return f"{head}(\n{inner}{joined}\n{outer}){tail}"
-    body = "".join(f"{inner}{arg},\n" for arg in args)
+    body = "".join(f"{inner}{_fit(arg, indent + 1)},\n" for arg in args)
     return f"{head}(\n{body}{outer}){tail}"
+
+
+_CALL = re.compile(r"^(?P<head>[\w.]+=?[\w.]*)\((?P<args>.*)\)$", re.DOTALL)
+
+
+def _fit(arg: str, indent: int) -> str:
+    """An argument on a line of its own: split like a call when it is one and too long."""
+    if len(INDENT * indent) + len(arg) + 1 <= LINE_LENGTH:
+        return arg
+    match = _CALL.match(arg)
+    if not match:
+        return arg
+    return wrap_call(match["head"], _split_arguments(match["args"]), indent)
+
+
+def _split_arguments(text: str) -> list[str]:
+    """Split call arguments on the commas outside brackets and strings."""
+    parts: list[str] = []
+    depth, quote, start = 0, "", 0
+    for position, char in enumerate(text):
+        if quote:
+            quote = "" if char == quote else quote
+        elif char in "\"'":
+            quote = char
+        elif char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth -= 1
+        elif char == "," and depth == 0:
+            parts.append(text[start:position].strip())
+            start = position + 1
+    parts.append(text[start:].strip())
+    return [part for part in parts if part]
 
 
 def field_line(name: str, annotation: str, args: Sequence[str], indent: int = 1) -> str:
@@ -68,16 +101,17 @@ def _name_order(name: str) -> tuple[int, tuple[tuple[int, int | str], ...], str]
 def import_block(dotted_names: Iterable[str], first_party: Iterable[str] = ("shared",)) -> str:
     """Render imports as ruff's isort lays them out.
 
-    Entries are ``"module.name"`` (``from module import name``) or a bare ``"module"``
-    (``import module``). They are grouped into standard library, third party and first party
-    (``first_party`` top-level packages), sorted, groups separated by a blank line; in each
-    group plain imports come first, then one ``from`` line per module.
+    Entries are ``"module.name"`` (``from module import name``), a bare ``"module"``
+    (``import module``) or ``"module as alias"``. They are grouped into standard library,
+    third party and first party (``first_party`` top-level packages), sorted, groups separated
+    by a blank line; in each group plain imports come first, then one ``from`` line per module.
     """
     first_party = set(first_party)
     sections: list[tuple[set[str], dict[str, set[str]]]] = [(set(), {}) for _ in range(3)]
     for dotted in dotted_names:
-        module, _, name = dotted.rpartition(".")
-        top = (module or name).split(".")[0]
+        # "pkg.module.name" -> from pkg.module import name; "pkg" or "pkg as alias" -> import
+        module, _, name = dotted.rpartition(".") if " as " not in dotted else ("", "", dotted)
+        top = (module or name).split(".")[0].split(" ")[0]
         plain, from_imports = sections[
             0 if top in sys.stdlib_module_names else 2 if top in first_party else 1
         ]
@@ -110,7 +144,7 @@ def wrap_collection(head: str, items: Sequence[str], brackets: str, indent: int 
     if len(INDENT * indent) + len(one_line) <= LINE_LENGTH:
         return one_line
     inner = INDENT * (indent + 1)
-    body = "".join(f"{inner}{item},\n" for item in items)
+    body = "".join(f"{inner}{_fit(item, indent + 1)},\n" for item in items)
     return f"{head}{opening}\n{body}{INDENT * indent}{closing}"
 
 

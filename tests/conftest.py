@@ -45,6 +45,10 @@ def clean_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     """The environment for a generated service's commands, without this project's venv."""
     env = {key: value for key, value in os.environ.items() if key != "VIRTUAL_ENV"}
     env.update({"NO_COLOR": "1", "UV_NO_PROGRESS": "1"})
+    # Tests commit to throwaway repositories; a machine without a git identity must not matter.
+    for role in ("AUTHOR", "COMMITTER"):
+        env.setdefault(f"GIT_{role}_NAME", "copier-backend-service tests")
+        env.setdefault(f"GIT_{role}_EMAIL", "tests@copier-backend-service.invalid")
     env.update(extra or {})
     return env
 
@@ -121,6 +125,39 @@ def generate_with_data_file(answers: Mapping[str, Any], destination: Path) -> Co
         str(destination),
         cwd=destination.parent,
     )
+
+
+# What a template release is made of (the rest of this repository only tests it).
+TEMPLATE_PARTS = ("copier.yml", "template", "extensions")
+
+
+def git(*args: str, cwd: Path) -> Completed:
+    """Run git, failing the test if it fails."""
+    result = run(["git", *args], cwd=cwd)
+    assert result.returncode == 0, result.explain()
+    return result
+
+
+def snapshot_template(destination: Path, tag: str = "0.1.0") -> Path:
+    """Commit the template as it is in the work tree to a new git repo and tag it ``tag``.
+
+    Copier records the template commit in every service and updates from it later, so tests
+    that update services need a template whose commits exist, uncommitted edits included.
+    """
+    destination.mkdir(parents=True)
+    for part in TEMPLATE_PARTS:
+        source = TEMPLATE_ROOT / part
+        if source.is_dir():
+            shutil.copytree(
+                source, destination / part, ignore=shutil.ignore_patterns("__pycache__")
+            )
+        else:
+            shutil.copy2(source, destination / part)
+    git("init", "-q", "-b", "main", cwd=destination)
+    git("add", "-A", cwd=destination)
+    git("commit", "-q", "-m", f"Release {tag}", cwd=destination)
+    git("tag", tag, cwd=destination)
+    return destination
 
 
 def install(path: Path) -> None:

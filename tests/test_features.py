@@ -195,7 +195,7 @@ def test_field_groups_and_imports() -> None:
         "shared.db.models.base_model.UTCDateTime",
         "enum.StrEnum",
         "shared.db.models.base_model.enum_column",
-        "sqlalchemy.JSON",
+        "shared.db.models.base_model.JSON_DOCUMENT",
         "sqlalchemy.Text",
     ]
     assert item.sample_imports == ["uuid.UUID"]

@@ -690,7 +690,8 @@ def test_enum_class_is_named_after_the_owner(owner: str, name: str, enum_class: 
     assert spec.enum_class == enum_class
     assert spec.python_type == enum_class
     assert spec.default_source == f"{enum_class}.B"
-    assert f"sa_type=enum_column({enum_class})" in spec.table_field_args()
+    # The CHECK constraint is named after the column: ck_<table>_<column> fits PostgreSQL.
+    assert f'sa_type=enum_column({enum_class}, "{name}")' in spec.table_field_args()
 
 
 @pytest.mark.parametrize(
@@ -743,18 +744,26 @@ def test_enum_class_is_named_after_the_owner(owner: str, name: str, enum_class: 
         ("ref:uuid:unique", ["unique=True"], [], ["default=None"]),
         (
             "status:enum(draft|done)=draft",
-            ["default=PurchaseOrderStatus.DRAFT", "sa_type=enum_column(PurchaseOrderStatus)"],
+            [
+                "default=PurchaseOrderStatus.DRAFT",
+                'sa_type=enum_column(PurchaseOrderStatus, "status")',
+            ],
             ["default=PurchaseOrderStatus.DRAFT"],
             ["default=None"],
         ),
         (
             "status:enum(draft|done):index",
-            ["index=True", "sa_type=enum_column(PurchaseOrderStatus)"],
+            ["index=True", 'sa_type=enum_column(PurchaseOrderStatus, "status")'],
             [],
             ["default=None"],
         ),
-        ("tags:json", ["sa_type=JSON"], [], ["default=None"]),
-        ("tags:json?", ["default=None", "sa_type=JSON"], ["default=None"], ["default=None"]),
+        ("tags:json", ["sa_type=JSON_DOCUMENT"], [], ["default=None"]),
+        (
+            "tags:json?",
+            ["default=None", "sa_type=JSON_DOCUMENT"],
+            ["default=None"],
+            ["default=None"],
+        ),
     ],
 )
 def test_field_arguments(text: str, table: list[str], create: list[str], update: list[str]) -> None:
@@ -995,3 +1004,32 @@ def test_sample_values(factories: ModuleType) -> None:
     assert first["external_id"] == "00000000-0000-0000-0000-000000000001"
     assert [first["status"], second["status"]] == ["draft", "published"]
     assert first["payload"] == {"key": "value 0"}
+
+
+@pytest.mark.parametrize(
+    ("text", "column_args"),
+    [
+        ("name:str(120)", ['"name"', "sa.String(length=120)", "nullable=False"]),
+        ("notes:text?", ['"notes"', "sa.Text()", "nullable=True"]),
+        ("price:decimal(10,2)", ['"price"', "sa.Numeric(precision=10, scale=2)", "nullable=False"]),
+        ("logged_at:datetime", ['"logged_at"', "sa.DateTime(timezone=True)", "nullable=False"]),
+        ("ref:uuid", ['"ref"', "sa.Uuid()", "nullable=False"]),
+        ("details:json?", ['"details"', "JSON_DOCUMENT", "nullable=True"]),
+        ("status:enum(draft|done)", ['"status"', "PURCHASE_ORDER_STATUS", "nullable=False"]),
+    ],
+)
+def test_migration_columns_match_the_table_model(text: str, column_args: list[str]) -> None:
+    assert parse_field(text, "purchase_order").column_args() == column_args
+
+
+def test_migration_enum_type_checks_the_values_and_is_named_after_the_column() -> None:
+    spec = parse_field("status:enum(draft|in_review|done)", "purchase_order")
+    assert spec.enum_type_args() == [
+        '"draft"',
+        '"in_review"',
+        '"done"',
+        'name="status"',
+        "native_enum=False",
+        "create_constraint=True",
+        "length=9",
+    ]

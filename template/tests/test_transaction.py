@@ -1,7 +1,7 @@
 """The unit of work: commit on success, roll back on any error."""
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
@@ -10,22 +10,14 @@ from shared.errors import ConflictError
 
 
 @pytest.fixture(autouse=True)
-def _scratch_table(engine: Engine) -> None:
-    """A one-column table with a unique value, for exercising transactions."""
-    with engine.begin() as connection:
-        connection.execute(text("CREATE TABLE scratch (value TEXT UNIQUE NOT NULL)"))
+def _scratch_table(connection: Connection) -> None:
+    """A temporary one-column table with a unique value, for exercising transactions."""
+    connection.execute(text("CREATE TEMPORARY TABLE scratch (value TEXT UNIQUE NOT NULL)"))
 
 
 def stored_rows(session: Session) -> int:
-    """How many rows the scratch table holds, as seen by a new transaction."""
-    session.rollback()
+    """How many rows the scratch table holds, as the session sees it now."""
     return int(session.connection().execute(text("SELECT count(*) FROM scratch")).scalar_one())
-
-
-def test_work_is_committed_when_the_block_succeeds(session: Session) -> None:
-    with transaction(session):
-        session.connection().execute(text("INSERT INTO scratch VALUES ('a')"))
-    assert stored_rows(session) == 1
 
 
 def insert_then_fail(session: Session) -> None:
@@ -41,6 +33,12 @@ def insert_twice(session: Session) -> None:
     with transaction(session):
         session.connection().execute(text("INSERT INTO scratch VALUES ('a')"))
         session.connection().execute(text("INSERT INTO scratch VALUES ('a')"))
+
+
+def test_work_is_committed_when_the_block_succeeds(session: Session) -> None:
+    with transaction(session):
+        session.connection().execute(text("INSERT INTO scratch VALUES ('a')"))
+    assert stored_rows(session) == 1
 
 
 def test_work_is_rolled_back_when_the_block_raises(session: Session) -> None:

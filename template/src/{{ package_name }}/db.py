@@ -1,15 +1,22 @@
-"""The database engine, the schema and the per-request session."""
+"""The database: engine, schema migrations and the per-request session."""
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Annotated, Any
 
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
 from fastapi import Depends, Request
-from sqlalchemy import Engine, event
+from sqlalchemy import Connection, Engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import StaticPool
-from sqlmodel import Session, SQLModel, create_engine
+from sqlmodel import Session, create_engine
 
-import shared.db.tables  # noqa: F401  (registers every table on SQLModel.metadata)
+from shared.db.tables import metadata
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
 def create_db_engine(database_url: str) -> Engine:
@@ -35,9 +42,25 @@ def _enable_sqlite_foreign_keys(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def create_schema(engine: Engine) -> None:
-    """Create every table that does not exist yet."""
-    SQLModel.metadata.create_all(engine)
+def alembic_config(connection: Connection | None = None) -> Config:
+    """Alembic's configuration for this service, running on ``connection`` if given."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
+def upgrade_schema(engine: Engine) -> None:
+    """Apply every migration head: each feature's branch and the team's own revisions."""
+    with engine.begin() as connection:
+        command.upgrade(alembic_config(connection), "heads")
+
+
+def schema_drift(connection: Connection) -> list[Any]:
+    """What autogenerate would still change: empty when the migrations match the models."""
+    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    return list(compare_metadata(context, metadata))
 
 
 def get_db_session(request: Request) -> Iterator[Session]:

@@ -1,26 +1,31 @@
 """Columns, column types and behaviour shared by every table model."""
 
-import re
 from datetime import UTC, datetime
 from enum import Enum
 from typing import Any
 from uuid import uuid4
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlmodel import Field, SQLModel
 from typing_extensions import override
 
 # Deterministic constraint names, so that migrations can refer to them on every database.
+# Each stays within PostgreSQL's 63 characters for the longest names the template accepts.
 SQLModel.metadata.naming_convention = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
     "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s",
     "pk": "pk_%(table_name)s",
 }
 
 ID_LENGTH = 36
+NAME_LENGTH = 255
+
+# JSON documents: jsonb on PostgreSQL (indexable, compact), JSON text elsewhere.
+JSON_DOCUMENT = sa.JSON().with_variant(JSONB(), "postgresql")
 
 
 def new_id() -> str:
@@ -60,15 +65,15 @@ class UTCDateTime(sa.TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC)
 
 
-def enum_column(enum_class: type[Enum]) -> sa.Enum:
-    """A column type for a str enum: stores its values, checked by a named CHECK constraint.
+def enum_column(enum_class: type[Enum], column_name: str) -> sa.Enum:
+    """A column type for a str enum: stores its values, checked by a CHECK constraint.
 
     Not a native database enum: adding a value later is a constraint change, not a type
-    migration.
+    migration. The constraint is named after the column (``ck_<table>_<column>``).
     """
     return sa.Enum(
         enum_class,
-        name=re.sub(r"(?<!^)(?=[A-Z])", "_", enum_class.__name__).lower(),
+        name=column_name,
         native_enum=False,
         create_constraint=True,
         length=max(len(str(member.value)) for member in enum_class),
