@@ -13,6 +13,8 @@ from .naming import identifier_problem, kebab, pascal, plural, title, upper_snak
 # PostgreSQL truncates identifiers at 63 bytes; "ix_<feature>_audit_<feature>_id" must fit.
 MAX_FEATURE_NAME_LENGTH = 24
 FEATURE_KEYS = ("domain", "name", "fields")
+# The bounded input types of shared/models/dto_base.py that field specs map to.
+DTO_TYPES = ("DbFloat", "DbInt", "DbStr", "JsonDocument")
 
 
 class FeatureError(ValueError):
@@ -127,6 +129,18 @@ class Feature:
             f"shared.services.{self.domain}_services.{self.name}_editor_service."
             f"{self.class_name}EditorService",
         ]
+
+    @property
+    def dto_imports(self) -> list[str]:
+        """``"module.name"`` entries of the bounded input types the feature's DTOs use."""
+        names = {spec.dto_type for spec in self.fields} & set(DTO_TYPES)
+        return [f"shared.models.dto_base.{name}" for name in sorted(names)]
+
+    @property
+    def sort_keys(self) -> list[str]:
+        """What the list endpoint sorts by: timestamps and filterable fields, either way."""
+        columns = ["created_at", "updated_at", *(spec.name for spec in self.filter_fields)]
+        return [key for column in columns for key in (column, f"-{column}")]
 
     @property
     def indexed_fields(self) -> list[FieldSpec]:

@@ -144,6 +144,22 @@ class FieldSpec:
         }[self.type]
 
     @property
+    def dto_type(self) -> str:
+        """The type on request DTOs: bounded to what every supported database stores."""
+        return {
+            "str": "DbStr",
+            "text": "DbStr",
+            "int": "DbInt",
+            "float": "DbFloat",
+            "json": "JsonDocument",
+        }.get(self.type, self.python_type)
+
+    @property
+    def dto_annotation(self) -> str:
+        """The annotation on the create DTO."""
+        return f"{self.dto_type} | None" if self.optional else self.dto_type
+
+    @property
     def annotation(self) -> str:
         """The annotation on the table and on the create/read DTOs."""
         return f"{self.python_type} | None" if self.optional else self.python_type

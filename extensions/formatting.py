@@ -131,21 +131,24 @@ def import_block(dotted_names: Iterable[str], first_party: Iterable[str] = ("sha
     return "\n\n".join(blocks)
 
 
-def wrap_collection(head: str, items: Sequence[str], brackets: str, indent: int = 0) -> str:
-    """Render ``head`` + a list/tuple/set literal of ``items``, exploded as ruff explodes it.
+def wrap_collection(
+    head: str, items: Sequence[str], brackets: str, indent: int = 0, tail: str = ""
+) -> str:
+    """Render ``head`` + a list/tuple/set literal of ``items`` + ``tail``, as ruff lays it out.
 
-    ``brackets`` is ``"[]"``, ``"()"`` or ``"{}"``; a one-item tuple gets its comma.
+    ``brackets`` is ``"[]"``, ``"()"`` or ``"{}"``; a one-item tuple gets its comma. ``tail``
+    is what follows on the same line (``","`` inside an enclosing collection).
     """
     opening, closing = brackets[0], brackets[1]
     joined = ", ".join(items)
     if brackets == "()" and len(items) == 1:
         joined += ","
-    one_line = f"{head}{opening}{joined}{closing}"
+    one_line = f"{head}{opening}{joined}{closing}{tail}"
     if len(INDENT * indent) + len(one_line) <= LINE_LENGTH:
         return one_line
     inner = INDENT * (indent + 1)
     body = "".join(f"{inner}{_fit(item, indent + 1)},\n" for item in items)
-    return f"{head}{opening}\n{body}{INDENT * indent}{closing}"
+    return f"{head}{opening}\n{body}{INDENT * indent}{closing}{tail}"
 
 
 def quoted_items(items: Iterable[str]) -> list[str]:

@@ -5,12 +5,16 @@ from __future__ import annotations
 import json
 import socket
 import subprocess
+import threading
 import time
 import urllib.error
 import urllib.request
+from collections import Counter
 from collections.abc import Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,6 +22,8 @@ import pytest
 from tests.conftest import Service, clean_env, uv
 
 STARTUP_TIMEOUT = 60.0
+# Writers racing for one version of an entity (the issue's figure).
+CONCURRENT_WRITERS = 24
 
 
 @dataclass(frozen=True)
@@ -37,6 +43,12 @@ class RunningService:
     base_url: str
     token: str
     env: dict[str, str]
+    log_file: Path
+
+    def log_entries(self) -> list[dict[str, Any]]:
+        """What the service logged so far (JSON lines: its stderr is not a terminal)."""
+        lines = self.log_file.read_text().splitlines()
+        return [json.loads(line) for line in lines if line.startswith("{")]
 
     def request(
         self,
@@ -46,9 +58,10 @@ class RunningService:
         *,
         authorized: bool = True,
         token: str | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> Reply:
         """Send one request with the CLI's token, another ``token``, or none."""
-        headers = {"Content-Type": "application/json"}
+        headers = {"Content-Type": "application/json", **(headers or {})}
         if authorized:
             headers["Authorization"] = f"Bearer {token or self.token}"
         data = None if body is None else json.dumps(body).encode()
@@ -91,8 +104,11 @@ def wait_until_healthy(base_url: str, process: subprocess.Popen[str]) -> None:
 
 
 @contextmanager
-def serving(service: Service, env: Mapping[str, str]) -> Iterator[RunningService]:
-    """Migrate ``env``'s DATABASE_URL, mint a token with the CLI and serve until the block ends."""
+def serving(service: Service, env: Mapping[str, str], log_file: Path) -> Iterator[RunningService]:
+    """Migrate ``env``'s DATABASE_URL, mint a token with the CLI and serve until the block ends.
+
+    The service's log output goes to ``log_file``.
+    """
     env = dict(env)
     upgraded = service.uv_run(service.slug, "db", "upgrade", env=env)
     assert upgraded.returncode == 0, upgraded.explain()
@@ -101,18 +117,41 @@ def serving(service: Service, env: Mapping[str, str]) -> Iterator[RunningService
     )
     assert minted.returncode == 0, minted.explain()
     port = free_port()
-    process = subprocess.Popen(
-        [uv(), "run", "--frozen", service.slug, "serve", "--port", str(port)],
-        cwd=service.path,
-        env=clean_env(env),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_healthy(base_url, process)
-        yield RunningService(service, base_url, minted.stdout.strip(), env)
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+    with log_file.open("w") as log:
+        process = subprocess.Popen(
+            [uv(), "run", "--frozen", service.slug, "serve", "--port", str(port)],
+            cwd=service.path,
+            env=clean_env(env),
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+            text=True,
+        )
+        base_url = f"http://127.0.0.1:{port}"
+        try:
+            wait_until_healthy(base_url, process)
+            yield RunningService(service, base_url, minted.stdout.strip(), env, log_file)
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+
+
+def race_for_one_version(
+    live: RunningService, route: str, body: dict[str, Any], change: dict[str, Any]
+) -> tuple[Counter[int], list[str]]:
+    """Create an entity, then send concurrent PATCHes that all carry its first ETag.
+
+    Returns the count of each status the writers got and the entity's audit action codes.
+    """
+    created = live.request("POST", route, body)
+    assert created.status == 201, created.body
+    item = f"{route}/{created.body['id']}"
+    start = threading.Barrier(CONCURRENT_WRITERS)
+
+    def patch(_: int) -> int:
+        start.wait()
+        return live.request("PATCH", item, change, headers={"If-Match": '"1"'}).status
+
+    with ThreadPoolExecutor(max_workers=CONCURRENT_WRITERS) as pool:
+        statuses = Counter(pool.map(patch, range(CONCURRENT_WRITERS)))
+    trail = live.request("GET", f"{item}/audit").body
+    return statuses, [entry["action_code"] for entry in trail]

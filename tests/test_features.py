@@ -376,3 +376,20 @@ def test_features_problem_explains_unknown_keys_of_any_type() -> None:
         "extra": 2,
     }
     assert features_problem([item]).startswith(f"features item #1 {KEYS}; unknown ")
+
+
+def test_list_sort_keys_cover_timestamps_and_filterable_fields_both_ways() -> None:
+    [feature] = load_features(
+        [{"domain": "sales", "name": "order", "fields": "code:str(8), notes:text?, total:int"}]
+    )
+    assert feature.sort_keys == [
+        "created_at",
+        "-created_at",
+        "updated_at",
+        "-updated_at",
+        "code",
+        "-code",
+        "total",
+        "-total",
+    ]
+    assert feature.dto_imports == ["shared.models.dto_base.DbInt", "shared.models.dto_base.DbStr"]

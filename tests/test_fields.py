@@ -1033,3 +1033,22 @@ def test_migration_enum_type_checks_the_values_and_is_named_after_the_column() -
         "create_constraint=True",
         "length=9",
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "dto_annotation"),
+    [
+        ("name:str(80)", "DbStr"),
+        ("notes:text?", "DbStr | None"),
+        ("count:int", "DbInt"),
+        ("ratio:float?", "DbFloat | None"),
+        ("details:json?", "JsonDocument | None"),
+        ("price:decimal(10,2)", "Decimal"),
+        ("due:date", "date"),
+        ("status:enum(a|b)", "ItemStatus"),
+    ],
+)
+def test_request_types_are_bounded_to_what_every_database_stores(
+    text: str, dto_annotation: str
+) -> None:
+    assert parse_field(text, "item").dto_annotation == dto_annotation

@@ -789,3 +789,14 @@ def test_braced() -> None:
     message = f'msg = f"{{NOUN}} {braced("item_id")} not found"'
     names = [node.id for node in ast.walk(ast.parse(message)) if isinstance(node, ast.Name)]
     assert names == ["msg", "NOUN", "item_id"]
+
+
+@pytest.mark.parametrize("length", [60, 84, 85, 86, 120])
+def test_a_collection_inside_another_counts_its_trailing_comma(
+    ruff: Ruff, tmp_path: Path, length: int
+) -> None:
+    # As the property-test template lists (method, path) pairs, one level into a list.
+    path = "/" + "p" * length
+    item = wrap_collection("", ['"POST"', f'"{path}"'], "()", 1, ",")
+    module = f"OPERATIONS = [\n    {item}\n]\n"
+    ruff.assert_formatted(write(tmp_path, module))

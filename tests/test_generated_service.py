@@ -35,7 +35,8 @@ JINJA_MARKERS = ("{{", "{%", "{#", "%}", "#}")
 
 def text_files(root: Path) -> list[Path]:
     """The generated files, without the installed environment and caches."""
-    skipped = {".venv", ".git", ".mypy_cache", ".ruff_cache", ".pytest_cache", "__pycache__"}
+    skipped = {".venv", ".git", ".mypy_cache", ".ruff_cache", ".pytest_cache", ".hypothesis"}
+    skipped.add("__pycache__")
     return [
         path
         for path in sorted(root.rglob("*"))

@@ -20,7 +20,7 @@ from psycopg import sql
 
 from tests.answer_sets import ANSWER_SETS
 from tests.conftest import Service, git, install, snapshot_template
-from tests.live_service import serving
+from tests.live_service import CONCURRENT_WRITERS, race_for_one_version, serving
 from tests.test_generated_service import assert_suite_passed
 
 ADMIN_URL = os.environ.get("POSTGRES_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -98,11 +98,11 @@ def public_tables(url: str) -> set[str]:
 
 
 def test_audit_rows_of_a_real_request_resist_even_a_superuser(
-    service: Callable[[str], Service], postgres: Callable[[str], str]
+    service: Callable[[str], Service], postgres: Callable[[str], str], tmp_path: Path
 ) -> None:
     url = postgres("guard")
     body = {"name": "Desk", "price": "10.00"}
-    with serving(service("default"), {"DATABASE_URL": url}) as live:
+    with serving(service("default"), {"DATABASE_URL": url}, tmp_path / "service.log") as live:
         created = live.request("POST", "/catalog/products", body)
         assert created.status == 201, created.body
     statements: list[LiteralString] = [
@@ -156,3 +156,15 @@ def test_a_feature_added_by_copier_update_brings_only_its_tables(
     assert public_tables(url) - before == {"category", "category_audit"}
     checked = generated.uv_run("alembic", "check", env=env)
     assert checked.returncode == 0, checked.explain()
+
+
+def test_concurrent_patches_with_one_etag_let_exactly_one_win_on_postgres(
+    service: Callable[[str], Service], postgres: Callable[[str], str], tmp_path: Path
+) -> None:
+    env = {"DATABASE_URL": postgres("race")}
+    with serving(service("default"), env, tmp_path / "service.log") as live:
+        statuses, actions = race_for_one_version(
+            live, "/catalog/products", {"name": "Raced", "price": "1.00"}, {"price": "2.00"}
+        )
+    assert statuses == {200: 1, 412: CONCURRENT_WRITERS - 1}
+    assert actions == ["PRODUCT_UPDATED", "PRODUCT_CREATED"]

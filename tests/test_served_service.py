@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import sys
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 
-from tests.conftest import Service
-from tests.live_service import RunningService, serving
+from tests.conftest import Service, run
+from tests.live_service import CONCURRENT_WRITERS, RunningService, race_for_one_version, serving
 
 
 @pytest.fixture(scope="module")
@@ -16,8 +18,9 @@ def running(
     service: Callable[[str], Service], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[RunningService]:
     """The several-features service, migrated and serving on a free port."""
-    database = tmp_path_factory.mktemp("served") / "shop.db"
-    with serving(service("several-features"), {"DATABASE_URL": f"sqlite:///{database}"}) as live:
+    directory = tmp_path_factory.mktemp("served")
+    env = {"DATABASE_URL": f"sqlite:///{directory / 'shop.db'}"}
+    with serving(service("several-features"), env, directory / "service.log") as live:
         yield live
 
 
@@ -78,7 +81,8 @@ def test_bad_requests_get_4xx_problems_never_500(running: RunningService, route:
     invalid = running.request("POST", route, {**BODIES[route], "unexpected": True})
     assert invalid.status == 422
     assert invalid.headers["content-type"] == "application/problem+json"
-    assert running.request("GET", f"{route}/missing").status == 404
+    assert running.request("GET", f"{route}/00000000-0000-4000-8000-000000000000").status == 404
+    assert running.request("GET", f"{route}/not-an-id").status == 422
     assert running.request("GET", f"{route}?limit=5000").status == 422
 
 
@@ -105,3 +109,83 @@ def test_the_openapi_document_lists_every_route(running: RunningService) -> None
         assert route in paths
         audit_paths = [path for path in paths if path.startswith(route) and path.endswith("/audit")]
         assert len(audit_paths) == 1, paths
+
+
+# Mints, with the service's own secret, a token that expired an hour ago.
+MINT_EXPIRED = """
+from datetime import UTC, datetime, timedelta
+from shop_service.auth import create_access_token
+from shop_service.settings import Settings
+an_hour_ago = datetime.now(UTC) - timedelta(hours=1)
+print(create_access_token(Settings(), subject="u-42", full_name="Late", now=an_hour_ago))
+"""
+
+
+def test_unsigned_forged_garbage_expired_and_missing_tokens_are_401(
+    running: RunningService,
+) -> None:
+    header, payload, _ = running.token.split(".")
+    expired = running.service.uv_run("python", "-c", MINT_EXPIRED, env=running.env)
+    assert expired.returncode == 0, expired.explain()
+    attempts = {
+        "unsigned": f"eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.{payload}.",
+        "forged": f"{header}.{payload}.{'A' * 43}",
+        "garbage": "not-a-token",
+        "expired": expired.stdout.strip(),
+    }
+    for kind, token in attempts.items():
+        reply = running.request("GET", "/catalog/products", token=token)
+        assert reply.status == 401, kind
+        assert reply.headers["www-authenticate"].startswith("Bearer"), kind
+    assert running.request("GET", "/catalog/products", authorized=False).status == 401
+
+
+def test_concurrent_patches_with_one_etag_let_exactly_one_win(running: RunningService) -> None:
+    statuses, actions = race_for_one_version(
+        running, "/catalog/categories", {"title": "Raced"}, {"title": "Winner"}
+    )
+    assert statuses == {200: 1, 412: CONCURRENT_WRITERS - 1}
+    assert actions == ["CATEGORY_UPDATED", "CATEGORY_CREATED"]
+
+
+def test_request_logs_are_json_with_ids_that_the_audit_rows_share(
+    running: RunningService,
+) -> None:
+    reply = running.request(
+        "POST", "/catalog/categories", {"title": "Logged"}, headers={"X-Request-ID": "trace-7"}
+    )
+    assert reply.status == 201
+    assert reply.headers["x-request-id"] == "trace-7"
+    # The request's own log line is written as the response goes out: give it a moment.
+    deadline = time.monotonic() + 5
+    while True:
+        entries = [entry for entry in running.log_entries() if entry.get("request_id") == "trace-7"]
+        events = {entry["event"] for entry in entries}
+        if "request.completed" in events or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert events >= {"category.created", "request.completed"}
+    assert {entry["user_id"] for entry in entries} == {"u-42"}
+    assert running.token not in running.log_file.read_text()
+    trail = running.request("GET", f"/catalog/categories/{reply.body['id']}/audit").body
+    assert trail[0]["request_id"] == "trace-7"
+
+
+def test_an_outside_schemathesis_run_finds_no_server_error(running: RunningService) -> None:
+    result = run(
+        [
+            sys.executable,
+            "-m",
+            "schemathesis.cli",
+            "run",
+            f"{running.base_url}/openapi.json",
+            "--header",
+            f"Authorization: Bearer {running.token}",
+            "--checks",
+            "not_a_server_error",
+            "--max-examples",
+            "25",
+        ],
+        cwd=running.service.path,
+    )
+    assert result.returncode == 0, result.explain()

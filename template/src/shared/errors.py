@@ -13,5 +13,34 @@ class ConflictError(DomainError):
     """The change clashes with the stored data (a unique value taken, a state that forbids it)."""
 
 
+class PreconditionFailedError(DomainError):
+    """The caller's version of the entity is not the current one: someone changed it first."""
+
+    def __init__(self, message: str, current_version: int | None = None) -> None:
+        super().__init__(message)
+        self.current_version = current_version
+
+
+class PreconditionRequiredError(DomainError):
+    """The change must name the version it applies to (If-Match), and did not."""
+
+
 class AuthenticationError(DomainError):
     """The request carries no valid credentials."""
+
+    def __init__(self, message: str, *, invalid_token: bool = False) -> None:
+        super().__init__(message)
+        self.invalid_token = invalid_token
+
+    @property
+    def challenge(self) -> str:
+        """The ``WWW-Authenticate`` value answering this failure (RFC 6750)."""
+        return 'Bearer error="invalid_token"' if self.invalid_token else "Bearer"
+
+
+class PermissionDeniedError(DomainError):
+    """The caller is known but may not do this."""
+
+
+class UnavailableError(DomainError):
+    """The database is too busy to answer now; the same request may succeed later."""

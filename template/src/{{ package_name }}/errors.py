@@ -7,21 +7,60 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException
 
-from shared.errors import AuthenticationError, ConflictError, DomainError, NotFoundError
+from shared.errors import (
+    AuthenticationError,
+    ConflictError,
+    DomainError,
+    NotFoundError,
+    PermissionDeniedError,
+    PreconditionFailedError,
+    PreconditionRequiredError,
+    UnavailableError,
+)
 from shared.logging.logger import get_logger
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
+# How long a client should wait before retrying when the database was too busy.
+RETRY_AFTER_SECONDS = "1"
 
 # The one place where domain errors become HTTP statuses.
 STATUS_BY_ERROR: dict[type[DomainError], HTTPStatus] = {
     AuthenticationError: HTTPStatus.UNAUTHORIZED,
+    PermissionDeniedError: HTTPStatus.FORBIDDEN,
     NotFoundError: HTTPStatus.NOT_FOUND,
     ConflictError: HTTPStatus.CONFLICT,
+    PreconditionFailedError: HTTPStatus.PRECONDITION_FAILED,
+    PreconditionRequiredError: HTTPStatus.PRECONDITION_REQUIRED,
+    UnavailableError: HTTPStatus.SERVICE_UNAVAILABLE,
 }
 
 logger = get_logger(__name__)
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem-details body (documentation of every error response)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str
+
+
+def problem_responses(*statuses: HTTPStatus) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` entries for error statuses a route can answer with."""
+    return {
+        status.value: {
+            "description": status.phrase,
+            "content": {PROBLEM_MEDIA_TYPE: {"schema": Problem.model_json_schema()}},
+        }
+        for status in statuses
+    }
 
 
 def problem(
@@ -49,12 +88,27 @@ def status_for(error: DomainError) -> HTTPStatus:
     return HTTPStatus.BAD_REQUEST
 
 
+def domain_error_response(error: DomainError) -> JSONResponse:
+    """The response to a domain error: its status, and the headers and members it calls for."""
+    status = status_for(error)
+    headers: dict[str, str] = {}
+    extensions: dict[str, Any] = {}
+    if isinstance(error, AuthenticationError):
+        headers["WWW-Authenticate"] = error.challenge
+    elif isinstance(error, PermissionDeniedError):
+        headers["WWW-Authenticate"] = 'Bearer error="insufficient_scope"'
+    elif isinstance(error, PreconditionFailedError) and error.current_version is not None:
+        headers["ETag"] = f'"{error.current_version}"'
+        extensions["current_version"] = error.current_version
+    elif isinstance(error, UnavailableError):
+        headers["Retry-After"] = RETRY_AFTER_SECONDS
+    return problem(status, str(error), headers=headers, **extensions)
+
+
 async def handle_domain_error(_request: Request, error: Exception) -> JSONResponse:
     """Answer a domain error with its status from the table."""
     assert isinstance(error, DomainError)  # noqa: S101 (registered for DomainError only)
-    status = status_for(error)
-    headers = {"WWW-Authenticate": "Bearer"} if status == HTTPStatus.UNAUTHORIZED else None
-    return problem(status, str(error), headers=headers)
+    return domain_error_response(error)
 
 
 async def handle_validation_error(_request: Request, error: Exception) -> JSONResponse:
@@ -73,6 +127,14 @@ async def handle_http_exception(_request: Request, error: Exception) -> JSONResp
     return problem(HTTPStatus(error.status_code), str(error.detail), headers=error.headers)
 
 
+async def handle_database_error(request: Request, error: Exception) -> JSONResponse:
+    """A busy SQLite database (locked past the busy timeout) is a 503; other errors a 500."""
+    if "database is locked" in str(error):
+        busy = UnavailableError("the database is busy; retry the request")
+        return domain_error_response(busy)
+    return await handle_unexpected_error(request, error)
+
+
 async def handle_unexpected_error(request: Request, _error: Exception) -> JSONResponse:
     """Answer any other failure with a bare 500; the details go to the log, not the caller."""
     logger.exception("request.failed", method=request.method, path=request.url.path)
@@ -84,4 +146,5 @@ def register_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, handle_domain_error)
     app.add_exception_handler(RequestValidationError, handle_validation_error)
     app.add_exception_handler(HTTPException, handle_http_exception)
+    app.add_exception_handler(OperationalError, handle_database_error)
     app.add_exception_handler(Exception, handle_unexpected_error)

@@ -4,9 +4,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session
 
-from shared.errors import ConflictError
+from shared.errors import ConflictError, PreconditionFailedError
 
 
 @contextmanager
@@ -15,7 +16,8 @@ def transaction(session: Session) -> Iterator[Session]:
 
     Services own their transactions through this; repositories only add, flush and query.
     A database integrity error (a unique value taken concurrently, say) becomes a
-    :class:`ConflictError`.
+    :class:`ConflictError`; an update whose ``WHERE version = ...`` matched no row, because a
+    concurrent writer changed the row first, becomes a :class:`PreconditionFailedError`.
     """
     try:
         yield session
@@ -24,6 +26,10 @@ def transaction(session: Session) -> Iterator[Session]:
         session.rollback()
         msg = "the change conflicts with data already stored"
         raise ConflictError(msg) from error
+    except StaleDataError as error:
+        session.rollback()
+        msg = "the entity was changed by someone else since it was read"
+        raise PreconditionFailedError(msg) from error
     except BaseException:
         session.rollback()
         raise

@@ -2,7 +2,8 @@
 
 Modules only ask for a logger (``get_logger(__name__)``) and log events with context; they
 never configure anything. The application configures output once, at start-up, with
-:func:`configure_logging` (JSON lines, or readable lines on a terminal).
+:func:`configure_logging` (JSON lines, or readable lines on a terminal). Every event logged
+during a request also carries the request's id and user id (:mod:`shared.logging.context`).
 """
 
 import json
@@ -11,6 +12,8 @@ import sys
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any, Literal, TextIO
+
+from shared.logging.context import current_request
 
 LogFormat = Literal["auto", "json", "console"]
 
@@ -28,8 +31,10 @@ class StructuredLogger:
 
     def _log(self, level: int, message: str, context: Mapping[str, Any], **options: Any) -> None:
         if self.logger.isEnabledFor(level):
+            request = current_request()
+            fields = {**(request.fields() if request else {}), **context}
             self.logger.log(
-                level, message, extra={CONTEXT_ATTRIBUTE: dict(context)}, stacklevel=3, **options
+                level, message, extra={CONTEXT_ATTRIBUTE: fields}, stacklevel=3, **options
             )
 
     def debug(self, message: str, **kwargs: Any) -> None:

@@ -8,6 +8,7 @@ from uuid import uuid4
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import declared_attr
 from sqlmodel import Field, SQLModel
 from typing_extensions import override
 
@@ -23,6 +24,7 @@ SQLModel.metadata.naming_convention = {
 
 ID_LENGTH = 36
 NAME_LENGTH = 255
+REQUEST_ID_LENGTH = 128
 
 # JSON documents: jsonb on PostgreSQL (indexable, compact), JSON text elsewhere.
 JSON_DOCUMENT = sa.JSON().with_variant(JSONB(), "postgresql")
@@ -97,14 +99,19 @@ class EntityBase(SQLModel):
     """Columns of every feature's entity: identity, version, timestamps and soft delete."""
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=ID_LENGTH)
-    # Incremented by every change; the basis of optimistic concurrency checks.
+    # Incremented by every UPDATE, which also requires the row to still be at the version it
+    # was read at (see __mapper_args__): two writers can never both win.
     version: int = Field(default=1)
     created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
     # Set by a soft delete; list queries filter on it.
     deleted_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
 
+    @declared_attr.directive
+    def __mapper_args__(cls) -> dict[str, Any]:  # noqa: N805 (a class-level directive)
+        """Let SQLAlchemy own ``version``: ``UPDATE ... WHERE id = :id AND version = :read``."""
+        return {"version_id_col": cls.__table__.c.version}  # type: ignore[attr-defined]
+
     def touch(self, now: datetime | None = None) -> None:
-        """Mark a change: bump the version and set the update time (``now`` by default)."""
-        self.version += 1
+        """Mark a change at ``now`` (the current time by default); the flush bumps the version."""
         self.updated_at = now or utc_now()

@@ -1,0 +1,55 @@
+"""The request in progress (its id and its user), carried by every log line and audit row.
+
+The app's middleware starts a context per request; authentication adds the user. A context
+is a mutable object in a context variable, so what the authentication dependency adds is seen
+by the middleware's own log line at the end of the request.
+"""
+
+from contextvars import ContextVar, Token
+from dataclasses import dataclass
+
+
+@dataclass
+class RequestContext:
+    """Who asked for what: the request id, and the user once authenticated."""
+
+    request_id: str
+    user_id: str | None = None
+
+    def fields(self) -> dict[str, str]:
+        """The context as log fields, without the unknown ones."""
+        fields = {"request_id": self.request_id}
+        if self.user_id is not None:
+            fields["user_id"] = self.user_id
+        return fields
+
+
+_current: ContextVar[RequestContext | None] = ContextVar("request_context", default=None)
+
+
+def start_request(request_id: str) -> Token[RequestContext | None]:
+    """Make ``request_id`` the current request's; pass the token to :func:`end_request`."""
+    return _current.set(RequestContext(request_id))
+
+
+def end_request(token: Token[RequestContext | None]) -> None:
+    """Forget the request started with ``token``."""
+    _current.reset(token)
+
+
+def current_request() -> RequestContext | None:
+    """The request in progress, if any (None in the CLI and in plain service calls)."""
+    return _current.get()
+
+
+def bind_user(user_id: str) -> None:
+    """Record the authenticated user on the request in progress."""
+    context = _current.get()
+    if context is not None:
+        context.user_id = user_id
+
+
+def current_request_id() -> str | None:
+    """The id of the request in progress, if any."""
+    context = _current.get()
+    return None if context is None else context.request_id
