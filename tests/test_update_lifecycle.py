@@ -114,6 +114,20 @@ def generate(
     return Service(path.name, path, answers_of(path))
 
 
+def render_work_tree(destination: Path, data: dict[str, Any]) -> Path:
+    """Render the template as the work tree has it, uncommitted edits included."""
+    run_copy(
+        str(TEMPLATE_ROOT),
+        destination,
+        data=data,
+        vcs_ref="HEAD",
+        defaults=True,
+        unsafe=True,
+        quiet=True,
+    )
+    return destination
+
+
 def answers_of(path: Path) -> dict[str, Any]:
     """The answers a service records."""
     answers: dict[str, Any] = yaml.safe_load((path / ".copier-answers.yml").read_text())
@@ -192,10 +206,7 @@ def test_a_new_feature_changes_the_shared_files_by_small_added_hunks(tmp_path: P
         ("same-domain", [PRODUCT, CATEGORY]),
     ]:
         data = {**DEFAULT, "features": features}
-        run_copy(
-            str(TEMPLATE_ROOT), tmp_path / label, data=data, defaults=True, unsafe=True, quiet=True
-        )
-        renders[label] = tree(tmp_path / label)
+        renders[label] = tree(render_work_tree(tmp_path / label, data))
     # A line a new feature rewrites instead of adding: the import of the routers of a domain
     # that already has one (ruff's isort keeps one import per module), and the set of revisions.
     rewritten: dict[str, list[str]] = {}
@@ -487,10 +498,8 @@ def test_removing_a_feature_keeps_its_migration_and_data_until_the_team_drops_th
 
 
 def test_services_check_for_conflict_markers_before_every_commit(tmp_path: Path) -> None:
-    run_copy(
-        str(TEMPLATE_ROOT), tmp_path / "svc", data=DEFAULT, defaults=True, unsafe=True, quiet=True
-    )
-    config = yaml.safe_load((tmp_path / "svc/.pre-commit-config.yaml").read_text())
+    service = render_work_tree(tmp_path / "svc", DEFAULT)
+    config = yaml.safe_load((service / ".pre-commit-config.yaml").read_text())
     hooks = {hook["id"]: hook for repo in config["repos"] for hook in repo["hooks"]}
     # Without --assume-in-merge the hook only looks while git is merging: a copier update isn't.
     assert "--assume-in-merge" in hooks["check-merge-conflict"]["args"]
