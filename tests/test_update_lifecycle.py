@@ -446,6 +446,14 @@ def test_removing_a_feature_keeps_its_migration_and_data_until_the_team_drops_th
             "VALUES ('c-1', 1, '2025-01-01 00:00:00', '2025-01-01 00:00:00', 'Desks', 1)"
         )
 
+    # Copying the migration before the update would stop Alembic: two files, one branch label.
+    early_copy = root / VERSIONS / "rev_kept_category_0001.py"
+    shutil.copy2(root / VERSIONS / "category_0001_initial.py", early_copy)
+    clash = service.uv_run(service.slug, "db", "upgrade", env=env)
+    assert clash.returncode != 0
+    assert "Branch name 'category' in revision category_0001 already used" in clash.stderr
+    early_copy.unlink()
+
     # The README's procedure: drop the feature from `features` at the current release...
     removed = service.uv_run(
         "copier",
