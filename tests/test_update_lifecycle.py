@@ -416,6 +416,11 @@ def test_an_update_that_changes_nothing_leaves_the_work_tree_clean(
     assert status(service.path) == ""
     assert head(service.path) == before
 
+    downgrade = service.uv_run(service.slug, "update", "--vcs-ref", "0.1.0")
+    assert downgrade.returncode == 2, downgrade.explain()
+    assert "Downgrades are not supported" in downgrade.stderr
+    assert status(service.path) == ""
+
     dirty_file = service.path / "notes.txt"
     dirty_file.write_text("work in progress\n")
     refused = service.uv_run(service.slug, "update", "--vcs-ref", "0.3.0")

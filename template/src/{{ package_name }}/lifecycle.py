@@ -20,6 +20,7 @@ CONFLICT_SEPARATOR = b"======="
 # `copier update --conflict rej` leaves the hunks it could not apply next to the file.
 REJECTED_SUFFIX = ".rej"
 
+# One item of the `features` answer: {"domain": ..., "name": ..., "fields": ...}.
 Feature = dict[str, str]
 
 
@@ -176,6 +177,7 @@ def copier_update(project: Path, vcs_ref: str | None, data: Mapping[str, Any]) -
     """
     try:
         from copier import run_update  # noqa: PLC0415 - Copier is a dev dependency
+        from copier.errors import CopierError  # noqa: PLC0415 - likewise
     except ImportError as error:
         msg = "Copier is not installed: it is a dev dependency, run `uv sync`"
         raise LifecycleError(msg) from error
@@ -189,7 +191,8 @@ def copier_update(project: Path, vcs_ref: str | None, data: Mapping[str, Any]) -
             unsafe=True,  # The template runs its own Jinja extensions, trusted at generation.
             quiet=True,
         )
-    except ValueError as error:
+    except (CopierError, ValueError) as error:
+        # Copier's own messages (a refused answer, an unknown ref, a downgrade) say it all.
         raise LifecycleError(str(error)) from error
 
 
