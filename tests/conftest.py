@@ -119,6 +119,9 @@ def generate_with_data_file(answers: Mapping[str, Any], destination: Path) -> Co
         "--trust",
         "--defaults",
         "--quiet",
+        # The work tree, uncommitted edits included: without it Copier renders the latest tag.
+        "--vcs-ref",
+        "HEAD",
         "--data-file",
         str(data_file),
         str(TEMPLATE_ROOT),

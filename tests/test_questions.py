@@ -93,8 +93,8 @@ def test_the_command_line_exits_non_zero_and_creates_no_directory(
 ) -> None:
     destination = tmp_path / "service"
     result = copier_cli(
-        "copy", "--trust", "--defaults", "--data", data, str(TEMPLATE_ROOT), str(destination),
-        cwd=tmp_path,
+        "copy", "--trust", "--defaults", "--vcs-ref", "HEAD", "--data", data,
+        str(TEMPLATE_ROOT), str(destination), cwd=tmp_path,
     )  # fmt: skip
     assert result.returncode != 0, result.explain()
     assert "Validation error for question" in result.stderr

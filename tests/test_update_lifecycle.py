@@ -1,0 +1,519 @@
+"""Template releases and updates of services that teams have already edited.
+
+The template is released three times in a temporary git repository: 0.1.0 is the work tree
+as it is; 0.2.0 edits a line of a template file, adds a line to the README and a new file;
+0.3.0 changes a default in the settings module (the line the conflict test also edits).
+Each test generates its own service, commits it as a team would, and updates it.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import shutil
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from copier import run_copy, run_update
+from packaging.version import Version
+
+from tests.answer_sets import DEFAULT
+from tests.conftest import (
+    TEMPLATE_ROOT,
+    Completed,
+    Service,
+    copier_cli,
+    git,
+    install,
+    snapshot_template,
+)
+from tests.test_generated_service import assert_suite_passed, text_files
+
+PRODUCT = {
+    "domain": "catalog",
+    "name": "product",
+    "fields": "name:str(120), description:text?, price:decimal(10,2), in_stock:bool=true",
+}
+PURCHASE_ORDER = {
+    "domain": "sales",
+    "name": "purchase_order",
+    "fields": "status:enum(draft|placed|shipped)=draft, placed_on:date?, notes:text?",
+}
+CATEGORY = {"domain": "catalog", "name": "category", "fields": "title:str(80), position:int=0"}
+INVOICE = {"domain": "billing", "name": "invoice", "fields": "number:str(20):unique, total:int"}
+
+PACKAGE = "src/inventory_service"
+VERSIONS = f"{PACKAGE}/migrations/versions"
+HEALTH_TEMPLATE = "template/src/{{ package_name }}/routers/health.py.jinja"
+SETTINGS_TEMPLATE = "template/src/{{ package_name }}/settings.py.jinja"
+OLD_HEALTH_DOC = '"""Answer 200 when the service can reach its database."""'
+NEW_HEALTH_DOC = '"""Answer 200 once the service has reached its database."""'
+RELEASE_NOTE = "Operations notes for this service live in `docs/operations.md`."
+LIFETIME_SETTING = "token_lifetime_minutes: int = Field(default=60, ge=1)"
+# Directories that are not part of a service's tree: git, the environment, tool caches.
+NOT_THE_TREE = {".git", ".venv", "__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache"}
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    """Replace the one occurrence of ``old`` in a file with ``new``."""
+    text = path.read_text()
+    assert text.count(old) == 1, f"{old!r} is not in {path} exactly once"
+    path.write_text(text.replace(old, new))
+
+
+def commit_all(path: Path, message: str) -> None:
+    """Commit every change of a work tree."""
+    git("add", "-A", cwd=path)
+    git("commit", "-q", "-m", message, cwd=path)
+
+
+def release(template: Path, tag: str) -> None:
+    """Commit the template's changes and tag them as a release."""
+    commit_all(template, f"Release {tag}")
+    git("tag", tag, cwd=template)
+
+
+@pytest.fixture(scope="module")
+def releases(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The template released as 0.1.0, 0.2.0 and 0.3.0 in a git repository."""
+    template = snapshot_template(tmp_path_factory.mktemp("releases") / "template", tag="0.1.0")
+    edit(template / HEALTH_TEMPLATE, OLD_HEALTH_DOC, NEW_HEALTH_DOC)
+    with (template / "template/README.md.jinja").open("a") as readme:
+        readme.write(f"\n{RELEASE_NOTE}\n")
+    docs = template / "template/docs"
+    docs.mkdir()
+    (docs / "operations.md").write_text("# Operations\n\nRestart the service after editing .env.\n")
+    release(template, "0.2.0")
+    edit(template / SETTINGS_TEMPLATE, "default=60, ge=1", "default=45, ge=1")
+    release(template, "0.3.0")
+    return template
+
+
+@pytest.fixture(autouse=True)
+def git_identity(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Give in-process Copier calls a git identity, as clean_env() does for subprocesses."""
+    for role in ("AUTHOR", "COMMITTER"):
+        monkeypatch.setenv(f"GIT_{role}_NAME", "copier-backend-service tests")
+        monkeypatch.setenv(f"GIT_{role}_EMAIL", "tests@copier-backend-service.invalid")
+
+
+def generate(
+    releases: Path, path: Path, vcs_ref: str, features: list[dict[str, str]] | None = None
+) -> Service:
+    """Generate a service at a template release, install it and commit it, as a team would."""
+    data: dict[str, Any] = {**DEFAULT, **({"features": features} if features else {})}
+    run_copy(
+        str(releases), path, data=data, vcs_ref=vcs_ref, defaults=True, unsafe=True, quiet=True
+    )
+    git("init", "-q", cwd=path)
+    install(path)
+    commit_all(path, f"Generate the service from template {vcs_ref}")
+    return Service(path.name, path, answers_of(path))
+
+
+def render_work_tree(destination: Path, data: dict[str, Any]) -> Path:
+    """Render the template as the work tree has it, uncommitted edits included."""
+    run_copy(
+        str(TEMPLATE_ROOT),
+        destination,
+        data=data,
+        vcs_ref="HEAD",
+        defaults=True,
+        unsafe=True,
+        quiet=True,
+    )
+    return destination
+
+
+def answers_of(path: Path) -> dict[str, Any]:
+    """The answers a service records."""
+    answers: dict[str, Any] = yaml.safe_load((path / ".copier-answers.yml").read_text())
+    return answers
+
+
+def feature_names(path: Path) -> list[str]:
+    """The names of the features a service records."""
+    return [feature["name"] for feature in answers_of(path)["features"]]
+
+
+def status(path: Path) -> str:
+    """``git status --porcelain`` of a work tree."""
+    return git("status", "--porcelain", cwd=path).stdout
+
+
+def head(path: Path) -> str:
+    """The commit a work tree is at."""
+    return git("rev-parse", "HEAD", cwd=path).stdout.strip()
+
+
+def leftover_conflicts(root: Path) -> list[str]:
+    """Files holding conflict markers, and rejected hunks, found by reading the whole tree."""
+    found = []
+    for path in text_files(root):
+        relative = path.relative_to(root).as_posix()
+        lines = path.read_bytes().splitlines()
+        marked = any(
+            line.startswith((b"<<<<<<< ", b">>>>>>> ")) or line == b"=======" for line in lines
+        )
+        if marked or relative.endswith(".rej"):
+            found.append(relative)
+    return found
+
+
+def tree(root: Path) -> dict[str, bytes]:
+    """Every file of a service (not git's, not the environment's) with its content."""
+    return {
+        path.relative_to(root).as_posix(): path.read_bytes()
+        for path in sorted(root.rglob("*"))
+        if path.is_file() and not NOT_THE_TREE & set(path.relative_to(root).parts)
+    }
+
+
+def assert_ok(result: Completed) -> None:
+    """The command exited 0."""
+    assert result.returncode == 0, result.explain()
+
+
+def assert_gates_pass(service: Service) -> None:
+    """The service passes its own tests, ruff check, ruff format --check and strict mypy."""
+    assert_suite_passed(service.uv_run("pytest", "-q", "-p", "no:cacheprovider"))
+    assert_ok(service.uv_run("ruff", "check", "."))
+    assert_ok(service.uv_run("ruff", "format", "--check", "--diff", "."))
+    checked = service.uv_run("mypy")
+    assert_ok(checked)
+    assert "Success: no issues found" in checked.stdout
+
+
+def test_the_minimum_copier_version_covers_what_the_template_uses() -> None:
+    config = yaml.safe_load((TEMPLATE_ROOT / "copier.yml").read_text())
+    template_paths = [path.as_posix() for path in (TEMPLATE_ROOT / "template").rglob("*")]
+    assert any("{% yield " in path for path in template_paths)
+    # `{% yield %}` in path names arrived in Copier 9.5.0; 9.4 can't even parse the template.
+    assert Version(config["_min_copier_version"]) >= Version("9.5.0")
+    # Tasks run several times per update (old copy, project, new copy): none exist, so none
+    # can misbehave. One added later must be idempotent, and a test here must show it.
+    assert "_tasks" not in config, "make the new task idempotent and test it, then drop this"
+
+
+def test_a_new_feature_changes_the_shared_files_by_small_added_hunks(tmp_path: Path) -> None:
+    renders = {}
+    for label, features in [
+        ("one", [PRODUCT]),
+        ("new-domain", [PRODUCT, PURCHASE_ORDER]),
+        ("same-domain", [PRODUCT, CATEGORY]),
+    ]:
+        data = {**DEFAULT, "features": features}
+        renders[label] = tree(render_work_tree(tmp_path / label, data))
+    # A line a new feature rewrites instead of adding: the import of the routers of a domain
+    # that already has one (ruff's isort keeps one import per module), and the set of revisions.
+    rewritten: dict[str, list[str]] = {}
+    for label in ("new-domain", "same-domain"):
+        before, after = renders["one"], renders[label]
+        assert set(before) <= set(after), "a new feature removed a file"
+        for path in sorted(set(before) - {".env"}):
+            old, new = before[path].decode().splitlines(), after[path].decode().splitlines()
+            removed = [
+                line[1:]
+                for line in difflib.unified_diff(old, new, n=0, lineterm="")
+                if line.startswith("-")
+                and not line.startswith("---")
+                # Each render of the work tree gets its own (dirty) template commit.
+                and not line.startswith("-_commit: ")
+            ]
+            if removed:
+                rewritten[f"{label}: {path}"] = removed
+    assert rewritten == {
+        "new-domain: tests/test_migrations.py": ['FEATURE_REVISIONS = {"product_0001"}'],
+        "same-domain: src/inventory_service/features.py": [
+            "from inventory_service.routers.catalog_routers import product_router"
+        ],
+        "same-domain: tests/test_migrations.py": ['FEATURE_REVISIONS = {"product_0001"}'],
+    }
+    # Each feature's migration is a file of its own: adding one never edits another.
+    migrations = [path for path in renders["one"] if path.startswith(VERSIONS)]
+    for label in ("new-domain", "same-domain"):
+        assert all(renders[label][path] == renders["one"][path] for path in migrations)
+
+
+def test_an_update_keeps_the_team_edits_and_brings_the_release_and_a_new_feature(
+    releases: Path, tmp_path: Path
+) -> None:
+    service = generate(releases, tmp_path / "inventory-service", vcs_ref="0.1.0")
+    root = service.path
+    team_edits = {
+        f"{PACKAGE}/settings.py": (
+            '    log_format: Literal["auto", "json", "console"] = "auto"\n',
+            '    log_format: Literal["auto", "json", "console"] = "auto"\n'
+            "    # Shown on error pages; the team's own setting.\n"
+            '    support_email: str = "support@example.com"\n',
+        ),
+        "src/shared/services/catalog_services/product_editor_service.py": (
+            'NOUN = "product"\n',
+            'NOUN = "product"\n# How the admin console names several of them.\n'
+            'PLURAL_NOUN = "products"\n',
+        ),
+        "tests/test_settings.py": (
+            'assert "k" * 40 not in str(settings.model_dump())\n',
+            'assert "k" * 40 not in str(settings.model_dump())\n\n\n'
+            "def test_support_email_has_a_default() -> None:\n"
+            '    settings = Settings(_env_file=None, environment="test", '
+            'jwt_secret=SecretStr("k" * 40))\n'
+            '    assert settings.support_email == "support@example.com"\n',
+        ),
+        "README.md": (
+            "Requires [uv](https://docs.astral.sh/uv/).\n",
+            "Requires [uv](https://docs.astral.sh/uv/). Ask the platform team for the\n"
+            "production `DATABASE_URL`.\n",
+        ),
+    }
+    for path, (old, new) in team_edits.items():
+        edit(root / path, old, new)
+    commit_all(root, "Team edits")
+
+    run_update(
+        root,
+        data={"features": [*service.answers["features"], PURCHASE_ORDER]},
+        vcs_ref="0.2.0",
+        defaults=True,
+        overwrite=True,
+        unsafe=True,
+        quiet=True,
+    )
+
+    assert leftover_conflicts(root) == []
+    for path, (_, new) in team_edits.items():
+        assert new in (root / path).read_text(), f"the team's edit of {path} was lost"
+    assert NEW_HEALTH_DOC in (root / f"{PACKAGE}/routers/health.py").read_text()
+    assert RELEASE_NOTE in (root / "README.md").read_text()
+    assert (root / "docs/operations.md").is_file()
+    assert (root / f"{VERSIONS}/purchase_order_0001_initial.py").is_file()
+    assert "PurchaseOrder" in (root / "src/shared/db/tables.py").read_text()
+    assert answers_of(root)["_commit"] == "0.2.0"
+    assert feature_names(root) == ["product", "purchase_order"]
+    install(root)
+    assert_gates_pass(service)
+
+
+def test_features_are_added_one_update_at_a_time_without_leaving_the_template_version(
+    releases: Path, tmp_path: Path
+) -> None:
+    service = generate(releases, tmp_path / "inventory-service", vcs_ref="0.1.0")
+    for feature in (PURCHASE_ORDER, INVOICE):
+        added = service.uv_run(
+            service.slug,
+            "add-feature",
+            feature["domain"],
+            feature["name"],
+            "--fields",
+            feature["fields"],
+        )
+        assert_ok(added)
+        assert "template version 0.1.0 (unchanged)" in added.stdout
+        assert leftover_conflicts(service.path) == []
+        commit_all(service.path, f"Add the {feature['name']} feature")
+    root = service.path
+    assert feature_names(root) == ["product", "purchase_order", "invoice"]
+    for name in ("purchase_order", "invoice"):
+        assert (root / f"{VERSIONS}/{name}_0001_initial.py").is_file()
+    # add-feature re-renders at the recorded release: nothing of 0.2.0 came along.
+    assert answers_of(root)["_commit"] == "0.1.0"
+    assert not (root / "docs/operations.md").exists()
+    assert OLD_HEALTH_DOC in (root / f"{PACKAGE}/routers/health.py").read_text()
+    assert_gates_pass(service)
+
+
+def test_add_feature_gives_the_tree_plain_copier_update_gives(
+    releases: Path, tmp_path: Path
+) -> None:
+    service = generate(releases, tmp_path / "inventory-service", vcs_ref="0.3.0")
+    twin = tmp_path / "twin"
+    git("clone", "-q", str(service.path), str(twin), cwd=tmp_path)
+    # The clone lacks what git ignores; the secret in .env is the only thing that matters.
+    shutil.copy2(service.path / ".env", twin / ".env")
+
+    added = service.uv_run(
+        service.slug, "add-feature", "sales", "purchase_order", "--fields", PURCHASE_ORDER["fields"]
+    )
+    assert_ok(added)
+    features = json.dumps([*service.answers["features"], PURCHASE_ORDER])
+    assert_ok(
+        copier_cli("update", "--trust", "--defaults", "--data", f"features={features}", cwd=twin)
+    )
+
+    ours, theirs = tree(service.path), tree(twin)
+    assert sorted(ours) == sorted(theirs)
+    assert [path for path in ours if ours[path] != theirs[path]] == []
+    assert f"{VERSIONS}/purchase_order_0001_initial.py" in ours
+
+
+def test_add_feature_refuses_a_duplicate_a_bad_spec_and_a_dirty_tree_and_changes_nothing(
+    releases: Path, tmp_path: Path
+) -> None:
+    service = generate(releases, tmp_path / "inventory-service", vcs_ref="0.1.0")
+    root = service.path
+    before = head(root)
+
+    duplicate = service.uv_run(service.slug, "add-feature", "sales", "product", "--fields", "x:int")
+    assert duplicate.returncode == 2, duplicate.explain()
+    assert "feature 'product' already exists (in domain 'catalog')" in duplicate.stderr
+
+    bad_spec = service.uv_run(
+        service.slug, "add-feature", "sales", "invoice", "--fields", "total:money"
+    )
+    assert bad_spec.returncode == 2, bad_spec.explain()
+    assert "field 'total': unknown type 'money'" in bad_spec.stderr
+
+    bad_name = service.uv_run(service.slug, "add-feature", "sales", "Invoice", "--fields", "n:int")
+    assert bad_name.returncode == 2, bad_name.explain()
+    assert "feature #2 name 'Invoice' is not a snake_case identifier" in bad_name.stderr
+
+    assert status(root) == ""
+    assert head(root) == before
+    assert feature_names(root) == ["product"]
+
+    (root / "notes.txt").write_text("work in progress\n")
+    dirty = service.uv_run(service.slug, "add-feature", "sales", "invoice", "--fields", "n:int")
+    assert dirty.returncode == 2, dirty.explain()
+    assert "uncommitted changes" in dirty.stderr
+    assert "?? notes.txt" in dirty.stderr
+    assert status(root) == "?? notes.txt\n"
+    assert feature_names(root) == ["product"]
+
+
+def test_update_reports_a_conflict_by_name_and_exits_non_zero(
+    releases: Path, tmp_path: Path
+) -> None:
+    service = generate(releases, tmp_path / "inventory-service", vcs_ref="0.1.0")
+    settings = service.path / f"{PACKAGE}/settings.py"
+    # The team shortens token lifetimes; release 0.3.0 changes the same line.
+    edit(settings, LIFETIME_SETTING, LIFETIME_SETTING.replace("default=60", "default=15"))
+    commit_all(service.path, "Shorter tokens")
+
+    updated = service.uv_run(service.slug, "update")
+
+    assert updated.returncode == 1, updated.explain()
+    assert "template version 0.1.0 -> 0.3.0" in updated.stdout
+    assert "the update left conflicts" in updated.stderr
+    assert f"  {PACKAGE}/settings.py" in updated.stderr.splitlines()
+    assert leftover_conflicts(service.path) == [f"{PACKAGE}/settings.py"]
+    # The rest of the release arrived around the conflict.
+    assert (service.path / "docs/operations.md").is_file()
+
+
+def test_an_update_that_changes_nothing_leaves_the_work_tree_clean(
+    releases: Path, tmp_path: Path
+) -> None:
+    service = generate(releases, tmp_path / "inventory-service", vcs_ref="0.3.0")
+    before = head(service.path)
+
+    updated = service.uv_run(service.slug, "update")
+
+    assert_ok(updated)
+    assert updated.stdout.splitlines() == ["template version 0.3.0 (unchanged)", "nothing changed"]
+    assert status(service.path) == ""
+    assert head(service.path) == before
+
+    downgrade = service.uv_run(service.slug, "update", "--vcs-ref", "0.1.0")
+    assert downgrade.returncode == 2, downgrade.explain()
+    assert "Downgrades are not supported" in downgrade.stderr
+    assert status(service.path) == ""
+
+    dirty_file = service.path / "notes.txt"
+    dirty_file.write_text("work in progress\n")
+    refused = service.uv_run(service.slug, "update", "--vcs-ref", "0.3.0")
+    assert refused.returncode == 2, refused.explain()
+    assert "commit or stash them first" in refused.stderr
+
+
+def table_names(database: Path) -> set[str]:
+    """The tables of a SQLite database."""
+    with sqlite3.connect(database) as connection:
+        rows = connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        return {row[0] for row in rows}
+
+
+def test_removing_a_feature_keeps_its_migration_and_data_until_the_team_drops_them(
+    releases: Path, tmp_path: Path
+) -> None:
+    service = generate(
+        releases, tmp_path / "inventory-service", vcs_ref="0.1.0", features=[PRODUCT, CATEGORY]
+    )
+    root = service.path
+    sqlite_file = tmp_path / "service.db"
+    env = {"DATABASE_URL": f"sqlite:///{sqlite_file}"}
+    assert_ok(service.uv_run(service.slug, "db", "upgrade", env=env))
+    with sqlite3.connect(sqlite_file) as connection:
+        connection.execute(
+            "INSERT INTO category (id, version, created_at, updated_at, title, position) "
+            "VALUES ('c-1', 1, '2025-01-01 00:00:00', '2025-01-01 00:00:00', 'Desks', 1)"
+        )
+
+    # Copying the migration before the update would stop Alembic: two files, one branch label.
+    early_copy = root / VERSIONS / "rev_kept_category_0001.py"
+    shutil.copy2(root / VERSIONS / "category_0001_initial.py", early_copy)
+    clash = service.uv_run(service.slug, "db", "upgrade", env=env)
+    assert clash.returncode != 0
+    assert "Branch name 'category' in revision category_0001 already used" in clash.stderr
+    early_copy.unlink()
+
+    # The README's procedure: drop the feature from `features` at the current release...
+    removed = service.uv_run(
+        "copier",
+        "update",
+        "--trust",
+        "--defaults",
+        "--vcs-ref=:current:",
+        "--data",
+        f"features={json.dumps([PRODUCT])}",
+    )
+    assert_ok(removed)
+    initial = f"{VERSIONS}/category_0001_initial.py"
+    assert not (root / initial).exists()
+    assert not (root / "src/shared/services/catalog_services/category_editor_service.py").exists()
+    # ...then keep its initial migration under a name of the team's, in the same commit.
+    kept = root / VERSIONS / "rev_kept_category_0001.py"
+    kept.write_text(git("show", f"HEAD:{initial}", cwd=root).stdout)
+    assert leftover_conflicts(root) == []
+    commit_all(root, "Remove the category feature, keep its migration")
+
+    # A database that applied the migration still has a history Alembic can follow...
+    assert_ok(service.uv_run(service.slug, "db", "upgrade", env=env))
+    with sqlite3.connect(sqlite_file) as connection:
+        titles = connection.execute("SELECT title FROM category").fetchall()
+    assert titles == [("Desks",)]
+    # ...and the tables it no longer models are reported as drift until they are dropped.
+    drift = service.uv_run("alembic", "check", env=env)
+    assert drift.returncode != 0
+    assert "remove_table" in drift.stdout + drift.stderr
+    assert "category_audit" in drift.stdout + drift.stderr
+
+    dropped = service.uv_run(
+        "alembic",
+        "revision",
+        "--autogenerate",
+        "--head",
+        "category@head",
+        "-m",
+        "drop category",
+        env=env,
+    )
+    assert_ok(dropped)
+    assert_ok(service.uv_run("ruff", "check", "--fix", "--quiet", "."))
+    assert_ok(service.uv_run("ruff", "format", "--quiet", "."))
+    assert_ok(service.uv_run(service.slug, "db", "upgrade", env=env))
+    assert {"category", "category_audit"}.isdisjoint(table_names(sqlite_file))
+    assert_ok(service.uv_run("alembic", "check", env=env))
+    commit_all(root, "Drop the category tables")
+    assert_gates_pass(service)
+
+
+def test_services_check_for_conflict_markers_before_every_commit(tmp_path: Path) -> None:
+    service = render_work_tree(tmp_path / "svc", DEFAULT)
+    config = yaml.safe_load((service / ".pre-commit-config.yaml").read_text())
+    hooks = {hook["id"]: hook for repo in config["repos"] for hook in repo["hooks"]}
+    # Without --assume-in-merge the hook only looks while git is merging: a copier update isn't.
+    assert "--assume-in-merge" in hooks["check-merge-conflict"]["args"]
+    assert {"ruff-check", "ruff-format"} <= set(hooks)
