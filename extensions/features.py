@@ -14,7 +14,7 @@ from .naming import identifier_problem, kebab, pascal, plural, title, upper_snak
 MAX_FEATURE_NAME_LENGTH = 24
 FEATURE_KEYS = ("domain", "name", "fields")
 # The bounded input types of shared/models/dto_base.py that field specs map to.
-DTO_TYPES = ("DbFloat", "DbInt", "DbStr", "JsonDocument")
+DTO_TYPES = ("DbDateTime", "DbFloat", "DbInt", "DbStr", "JsonDocument")
 
 
 class FeatureError(ValueError):
@@ -111,6 +111,11 @@ class Feature:
     def sample_imports(self) -> list[str]:
         """``"module.name"`` entries the generated tests' sample values need."""
         return ["uuid.UUID"] if any(spec.type == "uuid" for spec in self.fields) else []
+
+    @property
+    def invalid_value_imports(self) -> list[str]:
+        """Modules the generated tests' invalid values need (``json`` builds deep documents)."""
+        return ["json"] if any(spec.type == "json" for spec in self.fields) else []
 
     @property
     def required_fields(self) -> list[FieldSpec]:

@@ -151,6 +151,7 @@ class FieldSpec:
             "text": "DbStr",
             "int": "DbInt",
             "float": "DbFloat",
+            "datetime": "DbDateTime",
             "json": "JsonDocument",
         }.get(self.type, self.python_type)
 
@@ -339,7 +340,12 @@ class FieldSpec:
                 invalid.append(f'"x" * {self.max_length + 1}')
             return invalid
         if self.type == "json":
-            return [quoted("not an object")]
+            # Not an object; and an object nested deeper than the service stores (33 levels).
+            return [quoted("not an object"), """json.loads('{"a": ' * 33 + "1" + "}" * 33)"""]
+        if self.type == "datetime":
+            # A naive time, and one that leaves the calendar once converted to UTC.
+            naive, beyond_utc = "2024-01-31T12:00:00", "9999-12-31T23:59:59-05:00"
+            return [quoted(f"not a {self.type}"), quoted(naive), quoted(beyond_utc)]
         return [quoted(f"not a {self.type}")]
 
     def default_json_source(self) -> str:

@@ -797,7 +797,7 @@ def test_type_imports() -> None:
         ("body:text", ["12345"]),
         ("qty:int", ['"not a int"']),
         ("ok:bool", ['"not a bool"']),
-        ("tags:json", ['"not an object"']),
+        ("tags:json", ['"not an object"', """json.loads('{"a": ' * 33 + "1" + "}" * 33)"""]),
         ("status:enum(a|b)", ['"not a enum"']),
     ],
 )
@@ -868,12 +868,33 @@ def accepts(spec: FieldSpec, value: object) -> bool:
     if spec.type == "datetime":
         if not isinstance(value, str) or not _parses(dt.datetime.fromisoformat, value):
             return False
-        return dt.datetime.fromisoformat(value).tzinfo is not None
+        moment = dt.datetime.fromisoformat(value)
+        if moment.tzinfo is None:
+            return False
+        # Still a valid datetime once converted to UTC, as it is stored.
+        try:
+            moment.astimezone(dt.UTC)
+        except OverflowError:
+            return False
+        return True
     if spec.type == "uuid":
         return isinstance(value, str) and _parses(uuid.UUID, value)
     if spec.type == "enum":
         return value in spec.choices
-    return isinstance(value, dict)
+    return isinstance(value, dict) and nesting(value) <= MAX_JSON_DEPTH
+
+
+# How deep the generated service lets a JSON document nest (shared/models/dto_base.py).
+MAX_JSON_DEPTH = 32
+
+
+def nesting(value: object) -> int:
+    """How many levels of containers ``value`` is made of (0 for a scalar)."""
+    if isinstance(value, dict):
+        return 1 + max((nesting(item) for item in value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max((nesting(item) for item in value), default=0)
+    return 0
 
 
 def _parses(parse: Callable[[str], object], value: str) -> bool:
@@ -886,7 +907,8 @@ def _parses(parse: Callable[[str], object], value: str) -> bool:
 
 def render_factories(fields: list[FieldSpec]) -> str:
     """A module like the generated tests' ``factories.py``, with every source placed in it."""
-    lines = ["from uuid import UUID", "", "", "def new(n: int) -> dict:", "    return {"]
+    lines = ["import json", "from uuid import UUID", "", "", "def new(n: int) -> dict:"]
+    lines += ["    return {"]
     lines += [f'        "{spec.name}": {spec.sample_source()},' for spec in fields]
     lines += ["    }", "", "", "CHANGED = {"]
     lines += [f'    "{spec.name}": {spec.changed_source()},' for spec in fields]
@@ -1043,6 +1065,7 @@ def test_migration_enum_type_checks_the_values_and_is_named_after_the_column() -
         ("count:int", "DbInt"),
         ("ratio:float?", "DbFloat | None"),
         ("details:json?", "JsonDocument | None"),
+        ("logged_at:datetime", "DbDateTime"),
         ("price:decimal(10,2)", "Decimal"),
         ("due:date", "date"),
         ("status:enum(a|b)", "ItemStatus"),

@@ -1,14 +1,16 @@
 """Shapes every feature's DTOs share: bounded input types, partial updates, lists and pages."""
 
+from datetime import UTC, datetime
 from typing import Annotated, Any, ClassVar, Generic, Self, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 MAX_PAGE_SIZE = 200
 DEFAULT_PAGE_SIZE = 50
 # Integer columns are 32-bit on PostgreSQL: refuse what they can't hold with a 422, not a 500.
 INT_MIN = -(2**31)
 INT_MAX = 2**31 - 1
+MAX_JSON_DEPTH = 32
 
 ItemT = TypeVar("ItemT")
 
@@ -21,24 +23,39 @@ def _without_nul(value: str) -> str:
     return value
 
 
-def _document_without_nul(value: Any) -> Any:
+def _storable_document(value: Any, depth: int = 0) -> Any:
+    # Nesting is bounded so that the audit snapshot (and the response) can always be written.
+    if depth > MAX_JSON_DEPTH:
+        msg = f"must not nest deeper than {MAX_JSON_DEPTH} levels"
+        raise ValueError(msg)
     if isinstance(value, str):
         _without_nul(value)
     elif isinstance(value, dict):
         for key, item in value.items():
             _without_nul(key)
-            _document_without_nul(item)
+            _storable_document(item, depth + 1)
     elif isinstance(value, list):
         for item in value:
-            _document_without_nul(item)
+            _storable_document(item, depth + 1)
     return value
+
+
+def _in_utc(value: datetime) -> datetime:
+    # Times are stored in UTC; one whose UTC equivalent falls outside years 1-9999 can't be.
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        msg = "must fall within the years 1 to 9999 once converted to UTC"
+        raise ValueError(msg) from None
 
 
 # Input types that every supported database can store as sent.
 DbStr = Annotated[str, AfterValidator(_without_nul)]
+# A point in time: with its offset (a naive time is ambiguous), converted to UTC.
+DbDateTime = Annotated[AwareDatetime, AfterValidator(_in_utc)]
 DbInt = Annotated[int, Field(ge=INT_MIN, le=INT_MAX)]
 DbFloat = Annotated[float, Field(allow_inf_nan=False)]
-JsonDocument = Annotated[dict[str, Any], AfterValidator(_document_without_nul)]
+JsonDocument = Annotated[dict[str, Any], AfterValidator(_storable_document)]
 
 
 class InputDTO(BaseModel):
