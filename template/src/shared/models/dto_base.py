@@ -15,11 +15,17 @@ MAX_JSON_DEPTH = 32
 ItemT = TypeVar("ItemT")
 
 
-def _without_nul(value: str) -> str:
-    # PostgreSQL text can't hold NUL characters; refuse them at the door on every database.
+def _storable_text(value: str) -> str:
+    # PostgreSQL text can't hold NUL characters, and no database driver can encode a lone
+    # surrogate (which JSON's \ud800 escapes can produce): refuse both on every database.
     if "\x00" in value:
         msg = "must not contain NUL characters"
         raise ValueError(msg)
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        msg = "must be valid Unicode text (no lone surrogates)"
+        raise ValueError(msg) from None
     return value
 
 
@@ -29,10 +35,10 @@ def _storable_document(value: Any, depth: int = 0) -> Any:
         msg = f"must not nest deeper than {MAX_JSON_DEPTH} levels"
         raise ValueError(msg)
     if isinstance(value, str):
-        _without_nul(value)
+        _storable_text(value)
     elif isinstance(value, dict):
         for key, item in value.items():
-            _without_nul(key)
+            _storable_text(key)
             _storable_document(item, depth + 1)
     elif isinstance(value, list):
         for item in value:
@@ -50,7 +56,7 @@ def _in_utc(value: datetime) -> datetime:
 
 
 # Input types that every supported database can store as sent.
-DbStr = Annotated[str, AfterValidator(_without_nul)]
+DbStr = Annotated[str, AfterValidator(_storable_text)]
 # A point in time: with its offset (a naive time is ambiguous), converted to UTC.
 DbDateTime = Annotated[AwareDatetime, AfterValidator(_in_utc)]
 DbInt = Annotated[int, Field(ge=INT_MIN, le=INT_MAX)]
