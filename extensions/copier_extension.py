@@ -98,7 +98,6 @@ class BackendServiceExtension(Extension):
                 "wrap_call": formatting.wrap_call,
                 "wrap_collection": formatting.wrap_collection,
                 "field_line": formatting.field_line,
-                "import_line": formatting.import_line,
                 "imports": _imports(formatting.import_block),
             }
         )
