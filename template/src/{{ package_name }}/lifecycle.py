@@ -349,7 +349,7 @@ def update_through_scratch_clone(
     base = git(project, "rev-parse", "HEAD").strip()
     with tempfile.TemporaryDirectory(prefix="template-update-") as directory:
         scratch = Path(directory) / project.name
-        git(project, "clone", "-q", "--no-hardlinks", str(project), str(scratch))
+        git(project, "clone", "-q", str(project), str(scratch))
         if template.source != previous_answers.get("_src_path"):
             point_answers_at(scratch, template.source)
         copier_update(scratch, template, vcs_ref, data)
