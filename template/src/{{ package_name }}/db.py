@@ -34,7 +34,7 @@ def create_db_engine(database_url: str) -> Engine:
         # Pre-ping finds pooled connections that a restart of the server has cut, and
         # replaces them before a statement of the request runs on one.
         engine = create_engine(url, pool_pre_ping=True)
-        event.listen(engine, "do_connect", _connect_with_one_retry)
+        event.listen(engine, "do_connect", connect_with_one_retry)
         return engine
     in_memory = url.database in (None, "", ":memory:")
     engine = create_engine(
@@ -54,7 +54,7 @@ def _enable_sqlite_foreign_keys(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _connect_with_one_retry(
+def connect_with_one_retry(
     dialect: Dialect, _record: Any, cargs: tuple[Any, ...], cparams: dict[str, Any]
 ) -> Any:
     """Open a DBAPI connection; if the database is unavailable, wait and try once more.
