@@ -1,12 +1,13 @@
 """The unit of work: commit on success, roll back on any error."""
 
+import psycopg
 import pytest
 from sqlalchemy import Connection, text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session
 
-from shared.db.transaction import transaction
-from shared.errors import ConflictError
+from shared.db.transaction import COMMIT_OUTCOME_UNKNOWN, transaction
+from shared.errors import ConflictError, UnavailableError
 
 
 @pytest.fixture(autouse=True)
@@ -26,6 +27,12 @@ def insert_then_fail(session: Session) -> None:
         session.connection().execute(text("INSERT INTO scratch VALUES ('a')"))
         msg = "something went wrong after the write"
         raise RuntimeError(msg)
+
+
+def insert_once(session: Session) -> None:
+    """Write one row and commit it."""
+    with transaction(session):
+        session.connection().execute(text("INSERT INTO scratch VALUES ('a')"))
 
 
 def insert_twice(session: Session) -> None:
@@ -51,4 +58,19 @@ def test_an_integrity_error_becomes_a_conflict(session: Session) -> None:
     with pytest.raises(ConflictError) as raised:
         insert_twice(session)
     assert isinstance(raised.value.__cause__, IntegrityError)
+    assert stored_rows(session) == 0
+
+
+def test_a_commit_cut_off_is_unavailable_with_an_unknown_outcome(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def commit() -> None:
+        cut_off = psycopg.OperationalError("server closed the connection unexpectedly")
+        raise OperationalError("COMMIT", {}, cut_off, connection_invalidated=True)
+
+    monkeypatch.setattr(session, "commit", commit)
+    with pytest.raises(UnavailableError) as raised:
+        insert_once(session)
+    assert str(raised.value) == COMMIT_OUTCOME_UNKNOWN
+    assert isinstance(raised.value.__cause__, OperationalError)
     assert stored_rows(session) == 0

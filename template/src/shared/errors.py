@@ -43,4 +43,4 @@ class PermissionDeniedError(DomainError):
 
 
 class UnavailableError(DomainError):
-    """The database is too busy to answer now; the same request may succeed later."""
+    """The database (or another service relied on) can't answer now; retrying later may work."""

@@ -1,6 +1,8 @@
 """The database: engine, schema migrations and the per-request session."""
 
+import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -9,21 +11,31 @@ from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from fastapi import Depends, Request
-from sqlalchemy import Connection, Engine, event
+from sqlalchemy import Connection, Dialect, Engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, create_engine
 
+from shared.db.availability import is_database_unavailable
 from shared.db.tables import metadata
+from shared.logging.logger import get_logger
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+# How long a failed connect waits before its one more try: about what a server restart takes.
+CONNECT_RETRY_DELAY_SECONDS = 1.0
+
+logger = get_logger(__name__)
 
 
 def create_db_engine(database_url: str) -> Engine:
     """Create the engine for ``database_url`` with the options its database needs."""
     url = make_url(database_url)
     if url.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True)
+        # Pre-ping finds pooled connections that a restart of the server has cut, and
+        # replaces them before a statement of the request runs on one.
+        engine = create_engine(url, pool_pre_ping=True)
+        event.listen(engine, "do_connect", connect_with_one_retry)
+        return engine
     in_memory = url.database in (None, "", ":memory:")
     engine = create_engine(
         url,
@@ -42,6 +54,25 @@ def _enable_sqlite_foreign_keys(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def connect_with_one_retry(
+    dialect: Dialect, _record: Any, cargs: tuple[Any, ...], cparams: dict[str, Any]
+) -> Any:
+    """Open a DBAPI connection; if the database is unavailable, wait and try once more.
+
+    Safe to repeat: a connection is opened before any statement of the unit of work that
+    needs it, so nothing of that work has reached the database yet. A failure later (at a
+    statement, or at commit, which may have happened) is never retried: the caller gets 503.
+    """
+    try:
+        return dialect.connect(*cargs, **cparams)
+    except Exception as error:
+        if not is_database_unavailable(error):
+            raise
+        logger.info("database.connect_retry", delay_seconds=CONNECT_RETRY_DELAY_SECONDS)
+    time.sleep(CONNECT_RETRY_DELAY_SECONDS)
+    return dialect.connect(*cargs, **cparams)
+
+
 def alembic_config(connection: Connection | None = None) -> Config:
     """Alembic's configuration for this service, running on ``connection`` if given."""
     config = Config()
@@ -51,10 +82,24 @@ def alembic_config(connection: Connection | None = None) -> Config:
     return config
 
 
-def upgrade_schema(engine: Engine) -> None:
+@dataclass(frozen=True)
+class SchemaUpgrade:
+    """What ``upgrade_schema`` did: the revisions it applied, in order, and the heads now."""
+
+    applied: tuple[str, ...]
+    heads: tuple[str, ...]
+
+
+def upgrade_schema(engine: Engine) -> SchemaUpgrade:
     """Apply every migration head: each feature's branch and the team's own revisions."""
+    applied: list[str] = []
     with engine.begin() as connection:
-        command.upgrade(alembic_config(connection), "heads")
+        config = alembic_config(connection)
+        # The migration environment reports each revision it runs into this list.
+        config.attributes["applied_revisions"] = applied
+        command.upgrade(config, "heads")
+        heads = MigrationContext.configure(connection).get_current_heads()
+    return SchemaUpgrade(applied=tuple(applied), heads=tuple(sorted(heads)))
 
 
 def schema_drift(connection: Connection) -> list[Any]:
@@ -65,8 +110,29 @@ def schema_drift(connection: Connection) -> list[Any]:
 
 def get_db_session(request: Request) -> Iterator[Session]:
     """One session per request; the editor services commit, so it only needs closing."""
-    with Session(request.app.state.engine) as session:
+    session = Session(request.app.state.engine)
+    try:
         yield session
+    finally:
+        close_session(session)
 
 
-SessionDep = Annotated[Session, Depends(get_db_session)]
+def close_session(session: Session) -> None:
+    """Close ``session``, even on a connection the database has dropped meanwhile.
+
+    Closing rolls back what is left open (at most a read after the commit); on a dropped
+    connection the server has discarded it already, so that failure changes nothing and must
+    not turn a finished request into an error.
+    """
+    try:
+        session.close()
+    except Exception as error:
+        if not is_database_unavailable(error):
+            raise
+        logger.warning("database.close_failed", error=type(error).__name__)
+
+
+# Closed when the route returns, before the response is sent ("function" scope): a failure
+# while closing is then still answered, instead of escaping after the response has started
+# and dropping the client's connection. The connection also goes back to the pool sooner.
+SessionDep = Annotated[Session, Depends(get_db_session, scope="function")]

@@ -8,9 +8,10 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException
 
+from shared.db.availability import is_database_unavailable
 from shared.errors import (
     AuthenticationError,
     ConflictError,
@@ -24,7 +25,7 @@ from shared.errors import (
 from shared.logging.logger import get_logger
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
-# How long a client should wait before retrying when the database was too busy.
+# How long a client should wait before retrying when the database was unavailable or busy.
 RETRY_AFTER_SECONDS = "1"
 
 # The one place where domain errors become HTTP statuses.
@@ -128,10 +129,16 @@ async def handle_http_exception(_request: Request, error: Exception) -> JSONResp
 
 
 async def handle_database_error(request: Request, error: Exception) -> JSONResponse:
-    """A busy SQLite database (locked past the busy timeout) is a 503; other errors a 500."""
-    if "database is locked" in str(error):
-        busy = UnavailableError("the database is busy; retry the request")
-        return domain_error_response(busy)
+    """An unavailable database (down, restarting, cut off, locked) is a 503; others a 500."""
+    if is_database_unavailable(error):
+        logger.warning(
+            "database.unavailable",
+            method=request.method,
+            path=request.url.path,
+            error=type(error).__name__,
+        )
+        unavailable = UnavailableError("the database is unavailable right now; retry later")
+        return domain_error_response(unavailable)
     return await handle_unexpected_error(request, error)
 
 
@@ -146,5 +153,5 @@ def register_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, handle_domain_error)
     app.add_exception_handler(RequestValidationError, handle_validation_error)
     app.add_exception_handler(HTTPException, handle_http_exception)
-    app.add_exception_handler(OperationalError, handle_database_error)
+    app.add_exception_handler(SQLAlchemyError, handle_database_error)
     app.add_exception_handler(Exception, handle_unexpected_error)

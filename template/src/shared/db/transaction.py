@@ -3,11 +3,18 @@
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session
 
-from shared.errors import ConflictError, PreconditionFailedError
+from shared.db.availability import is_database_unavailable
+from shared.errors import ConflictError, PreconditionFailedError, UnavailableError
+
+# A commit cut off may or may not have happened: the caller must look before trying again.
+COMMIT_OUTCOME_UNKNOWN = (
+    "the database became unavailable while saving the change, which may or may not have "
+    "been saved: read it back before retrying"
+)
 
 
 @contextmanager
@@ -17,11 +24,13 @@ def transaction(session: Session) -> Iterator[Session]:
     Services own their transactions through this; repositories only add, flush and query.
     A database integrity error (a unique value taken concurrently, say) becomes a
     :class:`ConflictError`; an update whose ``WHERE version = ...`` matched no row, because a
-    concurrent writer changed the row first, becomes a :class:`PreconditionFailedError`.
+    concurrent writer changed the row first, becomes a :class:`PreconditionFailedError`; a
+    database that becomes unavailable during the commit, an :class:`UnavailableError` saying
+    that the outcome is unknown (it is never retried here: the commit may have happened).
     """
     try:
         yield session
-        session.commit()
+        _commit(session)
     except IntegrityError as error:
         session.rollback()
         msg = "the change conflicts with data already stored"
@@ -33,3 +42,12 @@ def transaction(session: Session) -> Iterator[Session]:
     except BaseException:
         session.rollback()
         raise
+
+
+def _commit(session: Session) -> None:
+    try:
+        session.commit()
+    except SQLAlchemyError as error:
+        if not is_database_unavailable(error):
+            raise
+        raise UnavailableError(COMMIT_OUTCOME_UNKNOWN) from error
