@@ -78,6 +78,8 @@ class BackendServiceExtension(Extension):
             "kebab": naming.kebab,
             "plural": naming.plural,
             "title": naming.title,
+            "with_article": naming.with_article,
+            "plural_problem": naming.plural_problem,
             "identifier_problem": naming.identifier_problem,
             "slug_problem": naming.slug_problem,
             "project_name_problem": naming.project_name_problem,
