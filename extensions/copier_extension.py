@@ -92,6 +92,7 @@ class BackendServiceExtension(Extension):
             "table_imports": features.table_imports,
             "table_names": features.table_names,
             "registry_imports": features.registry_imports,
+            "code_list": features.code_list,
         }
         environment.filters.update(filters)
         environment.globals.update(

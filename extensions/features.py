@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -37,6 +37,11 @@ def example_json(body: Mapping[str, Any]) -> str:
     if len(one_line) <= ONE_LINE_EXAMPLE:
         return one_line
     return json.dumps(body, ensure_ascii=False, indent=2)
+
+
+def code_list(names: Iterable[str]) -> str:
+    """Names as Markdown code, comma-separated: ``"`a`, `b`"``; ``"none"`` when there are none."""
+    return ", ".join(f"`{name}`" for name in names) or "none"
 
 
 def query_value(value: object) -> str:
