@@ -2,7 +2,8 @@
 
 Every name a team gives (domain, feature, field, package) is stored as a snake_case
 identifier; the other spellings (PascalCase classes, kebab-case URLs, plural table
-routes, human titles) are derived here so that templates never re-implement them.
+routes, human titles) are derived here so that templates never re-implement them. English
+plurals, singulars and articles come from the inflect library, not from rules of our own.
 """
 
 from __future__ import annotations
@@ -100,17 +101,19 @@ def singular_word(word: str) -> str | None:
     back; and inflect knows no plural of the word beyond appending an s (``"bus"`` ->
     ``"buses"`` shows inflect reads "bus" as a singular, ``"orders"`` -> ``"orderss"`` shows
     it has no idea). Nouns that are the same in both numbers (``"series"``) are not plural.
+    Abbreviations that end in s read as plurals too (``"sms"`` -> ``"sm"``): such a feature
+    takes a longer name (``sms_message``).
     """
     if not word:
         return None
-    singular = _ENGLISH.singular_noun(word)
-    if not singular or singular == word:
+    candidate = _ENGLISH.singular_noun(word)
+    if not candidate or candidate == word:
         return None
-    if plural_word(singular) != word:
+    if plural_word(candidate) != word:
         return None
     if plural_word(word) != word + "s":
         return None
-    return singular
+    return candidate
 
 
 def singular(value: str) -> str | None:
@@ -134,7 +137,7 @@ def plural_problem(value: object, what: str = "feature") -> str:
     """Explain that a feature name is plainly plural, suggesting its singular, or return ``""``.
 
     Routes, tables and class names are derived from the singular (``purchase_order`` gives
-    ``/purchase-orders``): a plural name would give ``/purchase-orderses``.
+    ``/purchase-orders``): a plural name would be pluralised again (``/purchase-orderss``).
     """
     if not isinstance(value, str):
         return ""
