@@ -78,6 +78,8 @@ class BackendServiceExtension(Extension):
             "kebab": naming.kebab,
             "plural": naming.plural,
             "title": naming.title,
+            "with_article": naming.with_article,
+            "plural_problem": naming.plural_problem,
             "identifier_problem": naming.identifier_problem,
             "slug_problem": naming.slug_problem,
             "project_name_problem": naming.project_name_problem,
@@ -90,6 +92,7 @@ class BackendServiceExtension(Extension):
             "table_imports": features.table_imports,
             "table_names": features.table_names,
             "registry_imports": features.registry_imports,
+            "code_list": features.code_list,
         }
         environment.filters.update(filters)
         environment.globals.update(

@@ -2,19 +2,51 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import json
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
+from urllib.parse import urlencode
 
 from .fields import FieldSpec, FieldSpecError, parse_fields, type_imports
-from .naming import identifier_problem, kebab, pascal, plural, title, upper_snake
+from .naming import (
+    identifier_problem,
+    kebab,
+    pascal,
+    plural,
+    plural_problem,
+    title,
+    upper_snake,
+    with_article,
+    words,
+)
 
 # PostgreSQL truncates identifiers at 63 bytes; "ix_<feature>_audit_<feature>_id" must fit.
 MAX_FEATURE_NAME_LENGTH = 24
 FEATURE_KEYS = ("domain", "name", "fields")
 # The bounded input types of shared/models/dto_base.py that field specs map to.
 DTO_TYPES = ("DbDateTime", "DbFloat", "DbInt", "DbStr", "JsonDocument")
+# Example bodies longer than this are shown one field a line.
+ONE_LINE_EXAMPLE = 72
+
+
+def example_json(body: Mapping[str, Any]) -> str:
+    """A JSON body as the README shows it: one line when short, otherwise indented."""
+    one_line = json.dumps(body, ensure_ascii=False)
+    if len(one_line) <= ONE_LINE_EXAMPLE:
+        return one_line
+    return json.dumps(body, ensure_ascii=False, indent=2)
+
+
+def code_list(names: Iterable[str]) -> str:
+    """Names as Markdown code, comma-separated: ``"`a`, `b`"``; ``"none"`` when there are none."""
+    return ", ".join(f"`{name}`" for name in names) or "none"
+
+
+def query_value(value: object) -> str:
+    """A JSON example value as a query parameter spells it (``true``, not ``True``)."""
+    return value if isinstance(value, str) else json.dumps(value)
 
 
 class FeatureError(ValueError):
@@ -43,6 +75,21 @@ class Feature:
     def plural(self) -> str:
         """``purchase_orders`` for ``purchase_order``."""
         return plural(self.name)
+
+    @property
+    def noun(self) -> str:
+        """``purchase order``: the name as words in running text."""
+        return " ".join(words(self.name))
+
+    @property
+    def plural_noun(self) -> str:
+        """``purchase orders``."""
+        return " ".join(words(self.plural))
+
+    @property
+    def a_noun(self) -> str:
+        """``a purchase order``, ``an invoice``: the noun behind its indefinite article."""
+        return with_article(self.name)
 
     @property
     def route(self) -> str:
@@ -142,10 +189,53 @@ class Feature:
         return [f"shared.models.dto_base.{name}" for name in sorted(names)]
 
     @property
+    def sort_columns(self) -> list[str]:
+        """What the list endpoint sorts by: the timestamps and every filterable field."""
+        return ["created_at", "updated_at", *(spec.name for spec in self.filter_fields)]
+
+    @property
     def sort_keys(self) -> list[str]:
-        """What the list endpoint sorts by: timestamps and filterable fields, either way."""
-        columns = ["created_at", "updated_at", *(spec.name for spec in self.filter_fields)]
-        return [key for column in columns for key in (column, f"-{column}")]
+        """The values of the list's ``sort`` parameter: each sort column, either way."""
+        return [key for column in self.sort_columns for key in (column, f"-{column}")]
+
+    # -- Examples for the README: real bodies, so its test can send them ------------------
+
+    @property
+    def create_example(self) -> dict[str, Any]:
+        """A create body with a value for every field."""
+        return {spec.name: spec.example_value() for spec in self.fields}
+
+    @property
+    def update_example(self) -> dict[str, Any]:
+        """A PATCH body that changes one field (the one the generated tests change too)."""
+        changed = self.changeable_field
+        return {changed.name: changed.changed_example_value()}
+
+    @property
+    def create_example_json(self) -> str:
+        """:attr:`create_example` as JSON, on one line if it is short."""
+        return example_json(self.create_example)
+
+    @property
+    def update_example_json(self) -> str:
+        """:attr:`update_example` as JSON, on one line if it is short."""
+        return example_json(self.update_example)
+
+    @property
+    def list_example_query(self) -> str:
+        """A list query string: newest first, filtered so it finds the example entity.
+
+        The filter is on a field the PATCH example leaves alone, if there is one; otherwise
+        on the changed field's new value.
+        """
+        params: dict[str, str] = {"sort": "-created_at"}
+        changed = self.changeable_field.name
+        untouched = [spec for spec in self.filter_fields if spec.name != changed]
+        if untouched:
+            params[untouched[0].name] = query_value(self.create_example[untouched[0].name])
+        elif self.filter_fields:
+            params[changed] = query_value(self.update_example[changed])
+        return urlencode(params)
 
     @property
     def indexed_fields(self) -> list[FieldSpec]:
@@ -219,6 +309,8 @@ def _load_feature(position: int, item: object) -> Feature:
             f"feature {name!r}: names are limited to {MAX_FEATURE_NAME_LENGTH} characters "
             "(database identifiers built from them must fit in 63)"
         )
+    if problem := plural_problem(name, "feature"):
+        raise FeatureError(problem)
     feature = Feature(domain=domain, name=name, fields_spec=item["fields"])
     try:
         _ = feature.fields

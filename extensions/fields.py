@@ -24,7 +24,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .naming import identifier_problem, pascal, upper_snake
+from .naming import identifier_problem, pascal, upper_snake, with_article
 
 TYPES = (
     "str",
@@ -345,17 +345,66 @@ class FieldSpec:
         if self.type == "datetime":
             # A naive time, and one that leaves the calendar once converted to UTC.
             naive, beyond_utc = "2024-01-31T12:00:00", "9999-12-31T23:59:59-05:00"
-            return [quoted(f"not a {self.type}"), quoted(naive), quoted(beyond_utc)]
-        return [quoted(f"not a {self.type}")]
+            return [quoted(f"not {with_article(self.type)}"), quoted(naive), quoted(beyond_utc)]
+        return [quoted(f"not {with_article(self.type)}")]
 
     def default_json_source(self) -> str:
         """The default as the API returns it (Python source of a JSON value)."""
+        return source(self.default_json_value())
+
+    def default_json_value(self) -> Any:
+        """The default as the API returns it: a JSON value (``None`` when there is none)."""
         value = None if self.default is NO_DEFAULT else self.default
         if value is None or self.type in ("str", "text", "int", "float", "bool", "enum"):
-            return source(value)
+            return value
         if self.type == "datetime":
-            return quoted(value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z"))
-        return quoted(value.isoformat() if self.type == "date" else str(value))
+            return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+        return value.isoformat() if self.type == "date" else str(value)
+
+    # -- Example values for the README (JSON values a reader can copy) ---------------------
+
+    def example_value(self) -> Any:
+        """A value a create request in the README sends: the default, or a plausible one."""
+        if self.default_json_value() is not None:
+            return self.default_json_value()
+        return self._example("Example", variant=0)
+
+    def changed_example_value(self) -> Any:
+        """A value the README's PATCH sends: valid, and different from :meth:`example_value`."""
+        if self.type == "bool":
+            return not self.example_value()
+        if self.type == "enum":
+            # The choice after the example's, so a defaulted enum changes too.
+            following = self.choices.index(self.example_value()) + 1
+            return self.choices[following % len(self.choices)]
+        changed = self._example("Changed", variant=1)
+        if changed == self.example_value():  # a default that happens to be the changed value
+            return self._example("Example", variant=0)
+        return changed
+
+    def _example(self, label: str, variant: int) -> Any:
+        """A readable value of the field's type; ``variant`` 0 and 1 differ for every type."""
+        words = self.name.replace("_", " ")
+        if self.type in ("str", "text"):
+            text = f"{label} {words}"
+            return text[: self.max_length] if self.max_length is not None else text
+        if self.type == "decimal":
+            precision, scale = self.decimal_shape
+            whole = ("19", "24")[variant][-(precision - scale) :] if precision > scale else "0"
+            return whole + ("." + (("99", "50")[variant] + "0" * scale)[:scale] if scale else "")
+        return {
+            "int": (42, 43),
+            "float": (2.5, 3.75),
+            "bool": (True, False),
+            "date": ("2025-01-31", "2025-02-28"),
+            "datetime": ("2025-01-31T09:30:00Z", "2025-02-28T17:00:00Z"),
+            "uuid": (
+                "8c6a1c2e-3f4b-4d5e-9a6b-7c8d9e0f1a2b",
+                "1f2e3d4c-5b6a-4798-8a7b-6c5d4e3f2a1b",
+            ),
+            "enum": self.choices[:2],
+            "json": ({"key": "value"}, {"key": "changed"}),
+        }[self.type][variant]
 
 
 # -- Parsing ------------------------------------------------------------------------------

@@ -2,7 +2,8 @@
 
 Every name a team gives (domain, feature, field, package) is stored as a snake_case
 identifier; the other spellings (PascalCase classes, kebab-case URLs, plural table
-routes, human titles) are derived here so that templates never re-implement them.
+routes, human titles) are derived here so that templates never re-implement them. English
+plurals, singulars and articles come from the inflect library, not from rules of our own.
 """
 
 from __future__ import annotations
@@ -11,51 +12,28 @@ import keyword
 import re
 import sys
 
+try:
+    import inflect
+except ImportError as missing:  # pragma: no cover - only where Copier runs without it
+    raise ImportError(
+        "the template's extensions need the inflect library: run Copier with "
+        "`uvx --with copier-template-extensions --with inflect copier ...`, or, in a generated "
+        "service, `uv add --dev inflect` first"
+    ) from missing
+
 SNAKE_CASE = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$")
 
 # Top-level packages every generated service already has: a name equal to one of them
 # would shadow it on import.
 GENERATED_TOP_LEVEL_PACKAGES = frozenset({"shared", "tests"})
 
-# Nouns whose plural is not formed by a rule. Keys are singular, values plural.
-IRREGULAR_PLURALS = {
-    "person": "people",
-    "man": "men",
-    "woman": "women",
-    "child": "children",
-    "tooth": "teeth",
-    "foot": "feet",
-    "mouse": "mice",
-    "goose": "geese",
-    "ox": "oxen",
-    "datum": "data",
-    "medium": "media",
-    "criterion": "criteria",
-    "phenomenon": "phenomena",
-    "index": "indices",
-    "matrix": "matrices",
-    "vertex": "vertices",
-    "analysis": "analyses",
-    "basis": "bases",
-    "crisis": "crises",
-    "thesis": "theses",
-    "leaf": "leaves",
-    "life": "lives",
-    "knife": "knives",
-    "wife": "wives",
-    "half": "halves",
-    "shelf": "shelves",
-    "wolf": "wolves",
-    "potato": "potatoes",
-    "tomato": "tomatoes",
-    "hero": "heroes",
-    "echo": "echoes",
-    "quiz": "quizzes",
-}
-# Nouns spelled the same in singular and plural.
-UNCOUNTABLE = frozenset(
-    {"equipment", "information", "news", "series", "species", "sheep", "fish", "deer", "metadata"}
-)
+# Plurals and articles come from inflect, a well-kept library of English rules, so that
+# "status", "address", "person" and "analysis" are spelled as a reader expects.
+_ENGLISH = inflect.engine()
+# inflect reads these the classical way, as plurals of "datum" and "metadatum"; software uses
+# them as mass nouns, the same word in both numbers, so a feature may be called "data".
+for _mass_noun in ("data", "metadata"):
+    _ENGLISH.defnoun(_mass_noun, _mass_noun)
 
 _WORD_BOUNDARY = re.compile(r"[^A-Za-z0-9]+|(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 
@@ -91,29 +69,82 @@ def title(value: str) -> str:
 
 
 def plural_word(word: str) -> str:
-    """Return the English plural of one lower-case noun."""
-    if word in UNCOUNTABLE:
-        return word
-    if word in IRREGULAR_PLURALS:
-        return IRREGULAR_PLURALS[word]
-    if word.endswith(("s", "x", "z", "ch", "sh")):
-        return word + "es"
-    if word.endswith("y") and len(word) > 1 and word[-2] not in "aeiou":
-        return word[:-1] + "ies"
-    return word + "s"
+    """Return the English plural of one lower-case noun (``"person"`` -> ``"people"``).
+
+    Nouns that are the same in both numbers keep their spelling (``"series"``, ``"news"``,
+    ``"data"``): a feature so named is served at ``/x`` and ``/x/{id}``, which works as well.
+    """
+    # inflect matches the case of its input, and reads a word without letters ("2") as upper
+    # case ("2S"); names are lower case throughout.
+    return _ENGLISH.plural_noun(word).lower() if word else word
 
 
 def plural(value: str) -> str:
     """Pluralise the last word of a snake_case name: ``"purchase_order"`` -> ``"purchase_orders"``.
 
-    Only the last word changes (``"line_item"`` -> ``"line_items"``), and the result keeps the
-    input's separators, so it can be fed to :func:`kebab` or :func:`pascal` afterwards.
+    Only the last word changes (``"sales_person"`` -> ``"sales_people"``), and the result keeps
+    the input's separators, so it can be fed to :func:`kebab` or :func:`pascal` afterwards.
     """
     parts = words(value)
     if not parts:
         return value
     parts[-1] = plural_word(parts[-1])
     return "_".join(parts)
+
+
+def singular_word(word: str) -> str | None:
+    """Return the singular of ``word`` if it is plainly a plural noun, otherwise ``None``.
+
+    inflect's ``singular_noun`` also "singularises" singulars that end in s (``"bus"`` ->
+    ``"bu"``, ``"analysis"`` -> ``"analysi"``), so a word counts as plural only when all three
+    hold: inflect finds a different singular for it; pluralising that singular gives the word
+    back; and inflect knows no plural of the word beyond appending an s (``"bus"`` ->
+    ``"buses"`` shows inflect reads "bus" as a singular, ``"orders"`` -> ``"orderss"`` shows
+    it has no idea). Nouns that are the same in both numbers (``"series"``) are not plural.
+    Abbreviations that end in s read as plurals too (``"sms"`` -> ``"sm"``): such a feature
+    takes a longer name (``sms_message``).
+    """
+    if not word:
+        return None
+    candidate = _ENGLISH.singular_noun(word)
+    if not candidate or candidate == word:
+        return None
+    if plural_word(candidate) != word:
+        return None
+    if plural_word(word) != word + "s":
+        return None
+    return candidate
+
+
+def singular(value: str) -> str | None:
+    """Return the name with its last word made singular if that word is plainly plural.
+
+    ``"purchase_orders"`` -> ``"purchase_order"``; ``"purchase_order"`` -> ``None``.
+    """
+    parts = words(value)
+    if not parts or (last := singular_word(parts[-1])) is None:
+        return None
+    return "_".join([*parts[:-1], last])
+
+
+def with_article(value: str) -> str:
+    """Return ``value`` as lower-case words behind its indefinite article: ``"an invoice"``."""
+    phrase = " ".join(words(value))
+    return _ENGLISH.a(phrase) if phrase else phrase
+
+
+def plural_problem(value: object, what: str = "feature") -> str:
+    """Explain that a feature name is plainly plural, suggesting its singular, or return ``""``.
+
+    Routes, tables and class names are derived from the singular (``purchase_order`` gives
+    ``/purchase-orders``): a plural name would be pluralised again (``/purchase-orderss``).
+    """
+    if not isinstance(value, str):
+        return ""
+    suggestion = singular(value)
+    if suggestion is None:
+        return ""
+    return f"{what} {value!r} looks plural; name it in the singular: {suggestion!r}"
 
 
 def identifier_problem(value: object, what: str = "name", *, top_level: bool = False) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from types import MappingProxyType
 
 import pytest
@@ -69,10 +70,21 @@ def test_features_may_be_given_as_any_mapping() -> None:
     assert load_features([MappingProxyType(PRODUCT)])[0].name == "product"
 
 
-@pytest.mark.parametrize("name", ["json", "os", "typing", "shared", "tests", "match_day"])
-def test_domain_and_feature_names_may_reuse_top_level_module_names(name: str) -> None:
+@pytest.mark.parametrize(
+    ("domain", "name"),
+    [
+        ("json", "json"),
+        ("os", "os"),
+        ("typing", "typing"),
+        ("shared", "shared"),
+        # A feature named "tests" would be refused as a plural, but a domain may be plural.
+        ("tests", "test"),
+        ("match_day", "match_day"),
+    ],
+)
+def test_domain_and_feature_names_may_reuse_top_level_module_names(domain: str, name: str) -> None:
     # They only name sub-modules (shared.db.models.<domain>_models.<name>).
-    assert features_problem([{"domain": name, "name": name, "fields": "a:int"}]) == ""
+    assert features_problem([{"domain": domain, "name": name, "fields": "a:int"}]) == ""
 
 
 def test_names_of_exactly_24_characters_are_allowed() -> None:
@@ -131,6 +143,14 @@ def test_a_feature_named_like_an_audit_table_of_nothing_is_fine() -> None:
         ),
         ("crm", "address", "Address", "addresses", "/crm/addresses", "Crm: Addresses"),
         ("fleet2", "box", "Box", "boxes", "/fleet2/boxes", "Fleet2: Boxes"),
+        ("crm", "person", "Person", "people", "/crm/people", "Crm: People"),
+        ("crm", "status", "Status", "statuses", "/crm/statuses", "Crm: Statuses"),
+        ("fleet", "bus", "Bus", "buses", "/fleet/buses", "Fleet: Buses"),
+        ("lab", "analysis", "Analysis", "analyses", "/lab/analyses", "Lab: Analyses"),
+        # The same word in both numbers: /media/series and /media/series/{id} serve well.
+        ("media", "series", "Series", "series", "/media/series", "Media: Series"),
+        ("media", "news", "News", "news", "/media/news", "Media: News"),
+        ("lab", "data", "Data", "data", "/lab/data", "Lab: Data"),
     ],
 )
 def test_derived_names(
@@ -144,6 +164,28 @@ def test_derived_names(
     assert item.audit_enum == f"{class_name}AuditActionCodeEnum"
     assert item.action_prefix == name.upper()
     assert item.module == f"shared.db.models.{domain}_models.{name}"
+
+
+@pytest.mark.parametrize(
+    ("name", "noun", "plural_noun", "a_noun"),
+    [
+        ("purchase_order", "purchase order", "purchase orders", "a purchase order"),
+        ("invoice", "invoice", "invoices", "an invoice"),
+        ("order_line", "order line", "order lines", "an order line"),
+        ("sales_person", "sales person", "sales people", "a sales person"),
+        ("series", "series", "series", "a series"),
+    ],
+)
+def test_nouns_for_running_text(name: str, noun: str, plural_noun: str, a_noun: str) -> None:
+    item = feature(name=name)
+    assert (item.noun, item.plural_noun, item.a_noun) == (noun, plural_noun, a_noun)
+
+
+@pytest.mark.parametrize(
+    "name", ["status", "address", "person", "series", "news", "data", "analysis", "bus"]
+)
+def test_awkward_singular_names_are_accepted(name: str) -> None:
+    assert features_problem([{"domain": "misc", "name": name, "fields": "a:int"}]) == ""
 
 
 def test_purchase_order_names() -> None:
@@ -226,6 +268,56 @@ def test_a_feature_of_plain_fields_needs_few_imports() -> None:
 )
 def test_changeable_field_is_the_first_that_is_not_bool(fields: str, changeable: str) -> None:
     assert feature(fields=fields).changeable_field.name == changeable
+
+
+def test_sort_columns_are_the_timestamps_and_the_filterable_fields() -> None:
+    item = load_features([PURCHASE_ORDER])[0]
+    assert item.sort_columns == ["created_at", "updated_at", *names(item.filter_fields)]
+    assert item.sort_keys[:4] == ["created_at", "-created_at", "updated_at", "-updated_at"]
+    assert len(item.sort_keys) == 2 * len(item.sort_columns)
+
+
+DEFAULT_FIELDS = "name:str(120), description:text?, price:decimal(10,2), in_stock:bool=true"
+
+
+def test_the_default_feature_examples() -> None:
+    item = feature("catalog", "product", DEFAULT_FIELDS)
+    assert item.create_example == {
+        "name": "Example name",
+        "description": "Example description",
+        "price": "19.99",
+        "in_stock": True,
+    }
+    assert item.update_example == {"name": "Changed name"}
+    assert item.update_example_json == '{"name": "Changed name"}'
+    # Long bodies are shown one field a line, so the README stays readable.
+    assert item.create_example_json.splitlines()[:2] == ["{", '  "name": "Example name",']
+    assert json.loads(item.create_example_json) == item.create_example
+    # The filter avoids the field the PATCH example changes, so the list finds the entity.
+    assert item.list_example_query == "sort=-created_at&in_stock=true"
+
+
+@pytest.mark.parametrize(
+    ("fields", "query"),
+    [
+        # Only the changed field is filterable: filter on its new value.
+        ("title:str(80), notes:text?", "sort=-created_at&title=Changed+title"),
+        ("price:decimal, notes:text", "sort=-created_at"),
+        ("title:str, due_on:date?", "sort=-created_at&due_on=2025-01-31"),
+        ("title:str, qty:int=3", "sort=-created_at&qty=3"),
+    ],
+)
+def test_list_example_query(fields: str, query: str) -> None:
+    assert feature(fields=fields).list_example_query == query
+
+
+def test_every_field_gets_an_example_and_the_update_changes_one() -> None:
+    item = load_features([PURCHASE_ORDER])[0]
+    assert list(item.create_example) == names(item.fields)
+    [(field, value)] = item.update_example.items()
+    assert field == item.changeable_field.name
+    assert value != item.create_example[field]
+    assert json.loads(item.update_example_json) == item.update_example
 
 
 def test_fields_are_parsed_once() -> None:
@@ -312,6 +404,20 @@ def good(**changes: object) -> dict[str, object]:
             [good(name="warehouse_transfer_orders")],
             "feature 'warehouse_transfer_orders': names are limited to 24 characters "
             "(database identifiers built from them must fit in 63)",
+        ),
+        # Plain plurals, with the singular to use instead
+        (
+            [good(name="purchase_orders")],
+            "feature 'purchase_orders' looks plural; name it in the singular: 'purchase_order'",
+        ),
+        (
+            [PRODUCT, good(name="addresses")],
+            "feature 'addresses' looks plural; name it in the singular: 'address'",
+        ),
+        ([good(name="people")], "feature 'people' looks plural; name it in the singular: 'person'"),
+        (
+            [good(name="statuses")],
+            "feature 'statuses' looks plural; name it in the singular: 'status'",
         ),
         # Across features
         (

@@ -795,10 +795,10 @@ def test_type_imports() -> None:
         ("code:str(10)", ["12345", '"x" * 11']),
         ("name:str", ["12345", '"x" * 256']),
         ("body:text", ["12345"]),
-        ("qty:int", ['"not a int"']),
+        ("qty:int", ['"not an int"']),
         ("ok:bool", ['"not a bool"']),
         ("tags:json", ['"not an object"', """json.loads('{"a": ' * 33 + "1" + "}" * 33)"""]),
-        ("status:enum(a|b)", ['"not a enum"']),
+        ("status:enum(a|b)", ['"not an enum"']),
     ],
 )
 def test_invalid_sources(text: str, invalid: list[str]) -> None:
@@ -1075,3 +1075,66 @@ def test_request_types_are_bounded_to_what_every_database_stores(
     text: str, dto_annotation: str
 ) -> None:
     assert parse_field(text, "item").dto_annotation == dto_annotation
+
+
+# -- Example values for the README ------------------------------------------------------------
+
+EXAMPLE_FIELDS = [
+    "name:str(120)",
+    "code:str(1)",
+    "body:text",
+    "qty:int",
+    "weight:float",
+    "price:decimal(10,2)",
+    "share:decimal(3,3)",
+    "count:decimal(5,0)",
+    "digit:decimal(1,0)",
+    "active:bool",
+    "due_on:date",
+    "at:datetime",
+    "ref:uuid",
+    "status:enum(draft|done|archived)",
+    "extra:json",
+]
+
+
+def as_default_text(value: Any) -> str:
+    """How a JSON example value is written after ``=`` in a field spec."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+@pytest.mark.parametrize("text", EXAMPLE_FIELDS)
+def test_examples_are_valid_values_that_the_update_changes(text: str) -> None:
+    spec = parse_field(text)
+    example, changed = spec.example_value(), spec.changed_example_value()
+    assert example != changed
+    json.dumps([example, changed])  # JSON values, ready for a request body
+    if spec.type != "json":
+        # The grammar's own checks (length, digits, places, choices) accept both.
+        for value in (example, changed):
+            parse_field(f"{text}={as_default_text(value)}")
+
+
+@pytest.mark.parametrize(
+    ("text", "example", "changed"),
+    [
+        ("in_stock:bool=true", True, False),
+        ("status:enum(draft|placed|shipped)=draft", "draft", "placed"),
+        ("status:enum(draft|placed|shipped)=shipped", "shipped", "draft"),
+        ("position:int=0", 0, 43),
+        # A default that is the usual changed value: the change takes another one.
+        ("position:int=43", 43, 42),
+        ("label:str='Changed label'", "Changed label", "Example label"),
+        ("price:decimal(10,2)=24.50", "24.50", "19.99"),
+    ],
+)
+def test_examples_start_from_the_default(text: str, example: object, changed: object) -> None:
+    spec = parse_field(text)
+    assert (spec.example_value(), spec.changed_example_value()) == (example, changed)
+
+
+def test_optional_fields_without_a_default_get_an_example() -> None:
+    assert parse_field("notes:text?").example_value() == "Example notes"
+    assert parse_field("notes:text?=null").example_value() == "Example notes"

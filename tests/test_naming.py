@@ -9,12 +9,16 @@ from extensions.naming import (
     kebab,
     pascal,
     plural,
+    plural_problem,
     plural_word,
     project_name_problem,
+    singular,
+    singular_word,
     slug_problem,
     snake,
     title,
     upper_snake,
+    with_article,
     words,
 )
 
@@ -102,7 +106,9 @@ def test_spellings_of_nothing_are_empty() -> None:
         ("quiz", "quizzes"),
         ("product", "products"),
         ("shelf", "shelves"),
-        ("media_index", "media_indices"),
+        ("media_index", "media_indexes"),
+        ("bus", "buses"),
+        ("order_2", "order_2s"),
     ],
 )
 def test_plural(singular: str, expected: str) -> None:
@@ -130,6 +136,102 @@ def test_plural_word_y_after_a_vowel_keeps_the_y() -> None:
     assert plural_word("survey") == "surveys"
     assert plural_word("toy") == "toys"
     assert plural_word("y") == "ys"
+
+
+@pytest.mark.parametrize("noun", ["series", "news", "data", "metadata", "species", "sheep"])
+def test_nouns_the_same_in_both_numbers_keep_their_spelling(noun: str) -> None:
+    # The routes are then /x and /x/{id}, which serve a collection and an item as well.
+    assert plural(noun) == noun
+    assert singular(noun) is None
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        # Singulars that end in s: inflect's singular_noun "singularises" some ("bus" -> "bu").
+        "status",
+        "address",
+        "analysis",
+        "bus",
+        "lens",
+        "alias",
+        "canvas",
+        "campus",
+        "business",
+        "process",
+        # Irregular and ordinary singulars, and names whose last word is singular.
+        "person",
+        "child",
+        "product",
+        "category",
+        "purchase_order",
+        "sales_person",
+        "person_address",
+        "news_item",
+        # The same in both numbers.
+        "series",
+        "news",
+        "data",
+        "equipment",
+    ],
+)
+def test_singular_names_are_not_taken_for_plurals(name: str) -> None:
+    assert singular(name) is None
+    assert plural_problem(name) == ""
+    # The plural the routes use reads back as this name: no "-orderses" on the way.
+    if plural(name) != name:
+        assert singular(plural(name)) == name
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("purchase_orders", "purchase_order"),
+        ("addresses", "address"),
+        ("statuses", "status"),
+        ("analyses", "analysis"),
+        ("buses", "bus"),
+        ("people", "person"),
+        ("sales_people", "sales_person"),
+        ("children", "child"),
+        ("categories", "category"),
+        ("criteria", "criterion"),
+        ("products", "product"),
+        ("line_items", "line_item"),
+    ],
+)
+def test_plainly_plural_names_give_their_singular(name: str, expected: str) -> None:
+    assert singular(name) == expected
+    assert plural(expected) == name
+
+
+def test_a_plural_name_is_refused_with_the_singular_suggested() -> None:
+    assert plural_problem("purchase_orders") == (
+        "feature 'purchase_orders' looks plural; name it in the singular: 'purchase_order'"
+    )
+    assert plural_problem("people", "feature #2 name").startswith("feature #2 name 'people'")
+
+
+@pytest.mark.parametrize("value", ["", None, 3])
+def test_plural_problem_leaves_other_checks_to_identifier_problem(value: object) -> None:
+    assert plural_problem(value) == ""
+    assert singular_word("") is None
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("product", "a product"),
+        ("invoice", "an invoice"),
+        ("order_line", "an order line"),
+        ("purchase_order", "a purchase order"),
+        ("hour_log", "an hour log"),
+        ("user", "a user"),
+        ("", ""),
+    ],
+)
+def test_with_article(value: str, expected: str) -> None:
+    assert with_article(value) == expected
 
 
 # -- identifier_problem -------------------------------------------------------------------

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
+from extensions.fields import TYPES
 from tests.conftest import TEMPLATE_ROOT, copier_cli
+
+# Copier shows a question's help as written, its first line after this mark; the mark is a
+# wide character (two columns) and a space.
+PROMPT_MARK = "\N{MICROPHONE} "
+TERMINAL_COLUMNS = 80
 
 FEATURE = {"domain": "catalog", "name": "product", "fields": "name:str(80)"}
 
@@ -25,6 +34,14 @@ BAD_ANSWERS: dict[str, tuple[dict[str, Any], str]] = {
     "feature not snake_case": ({"feature": "PurchaseOrder"}, "not a snake_case"),
     "feature is a keyword": ({"feature": "lambda"}, "is a Python keyword"),
     "feature name too long": ({"feature": "a" * 25}, "limited to 24 characters"),
+    "plural feature": (
+        {"feature": "purchase_orders"},
+        "feature 'purchase_orders' looks plural; name it in the singular: 'purchase_order'",
+    ),
+    "irregular plural feature": (
+        {"feature": "people"},
+        "feature 'people' looks plural; name it in the singular: 'person'",
+    ),
     "unknown field type": ({"fields": "name:string"}, "unknown type 'string'"),
     "missing field type": ({"fields": "name"}, "expected NAME:TYPE"),
     "zero str length": ({"fields": "name:str(0)"}, "must be a positive whole number"),
@@ -70,6 +87,10 @@ BAD_ANSWERS: dict[str, tuple[dict[str, Any], str]] = {
         "missing fields",
     ),
     "features not a list": ({"features": {"name": "product"}}, "must be a non-empty list"),
+    "plural feature in the list": (
+        {"features": [FEATURE, {**FEATURE, "name": "addresses"}]},
+        "feature 'addresses' looks plural; name it in the singular: 'address'",
+    ),
 }
 
 
@@ -120,3 +141,60 @@ def test_features_default_to_the_first_feature_answers(copie: Any) -> None:
     assert (
         result.project_dir / "src/shared/services/sales_services/invoice_editor_service.py"
     ).is_file()
+
+
+def columns(text: str) -> int:
+    """How many terminal columns ``text`` takes (wide characters take two)."""
+    return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
+
+
+def questions() -> dict[str, dict[str, Any]]:
+    """The questions of copier.yml (the keys that are not settings)."""
+    loaded = yaml.safe_load((TEMPLATE_ROOT / "copier.yml").read_text(encoding="utf-8"))
+    return {key: value for key, value in loaded.items() if not key.startswith("_")}
+
+
+def test_every_help_line_fits_80_columns_as_copier_prints_it() -> None:
+    too_wide = []
+    for key, question in questions().items():
+        help_text = question["help"]
+        # Printed as written: no Jinja that could render longer.
+        assert "{{" not in help_text, key
+        for number, line in enumerate(help_text.splitlines()):
+            shown = PROMPT_MARK + line if number == 0 else line
+            if columns(shown) > TERMINAL_COLUMNS:
+                too_wide.append(f"{key}: {shown!r} takes {columns(shown)} columns")
+    assert too_wide == []
+
+
+def test_the_fields_help_lists_every_type_and_points_to_the_grammar() -> None:
+    help_text = questions()["fields"]["help"]
+    for type_name in TYPES:
+        assert re.search(rf"\b{type_name}\b", help_text), type_name
+    assert '"Field-spec grammar" in the template\'s README.md' in help_text
+    readme = (TEMPLATE_ROOT / "README.md").read_text(encoding="utf-8")
+    assert "\n### Field-spec grammar\n" in readme
+
+
+def test_columns_counts_the_prompt_mark_as_three() -> None:
+    assert columns(PROMPT_MARK) == 3
+
+
+def test_singular_names_that_end_like_plurals_are_accepted(copie: Any) -> None:
+    awkward = ["status", "address", "person", "series", "news", "data", "analysis", "bus"]
+    features = [{"domain": "misc", "name": name, "fields": "label:str(40)"} for name in awkward]
+    result = copie.copy(extra_answers={"features": features})
+    assert result.exit_code == 0, result.exception
+    routers = result.project_dir / "src/inventory_service/routers/misc_routers"
+    sources = [(routers / f"{name}_router.py").read_text() for name in awkward]
+    prefixes = [re.findall(r'prefix="([^"]+)"', source) for source in sources]
+    assert [found for [found] in prefixes] == [
+        "/misc/statuses",
+        "/misc/addresses",
+        "/misc/people",
+        "/misc/series",
+        "/misc/news",
+        "/misc/data",
+        "/misc/analyses",
+        "/misc/buses",
+    ]

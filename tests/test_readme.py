@@ -1,0 +1,27 @@
+"""The template's README shows the default service's requests as that service's README does."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from tests.conftest import TEMPLATE_ROOT
+
+# The example block of one feature in a generated README: from its curl POST to the line
+# about filters.
+FEATURE_EXAMPLES = re.compile(r"^```sh\ncurl -X POST .*?^- filter by equality.*?$", re.M | re.S)
+
+
+def test_the_default_feature_requests_match_the_generated_readme(copie: Any) -> None:
+    result = copie.copy()
+    assert result.exit_code == 0, result.exception
+    generated = (result.project_dir / "README.md").read_text(encoding="utf-8")
+    [examples] = FEATURE_EXAMPLES.findall(generated)
+    assert examples in (TEMPLATE_ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def test_the_copy_commands_bring_inflect() -> None:
+    readme = (TEMPLATE_ROOT / "README.md").read_text(encoding="utf-8")
+    commands = [line for line in readme.splitlines() if " copier copy " in line]
+    assert commands
+    assert all("--with inflect" in command for command in commands)
