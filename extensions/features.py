@@ -287,6 +287,11 @@ def load_features(features: object) -> list[Feature]:
     return loaded
 
 
+# Names the generated code of every feature already uses for its own variables: the seed's
+# editor-service verbs and routes take the request body as ``data``.
+RESERVED_FEATURE_NAMES = frozenset({"data"})
+
+
 def _load_feature(position: int, item: object) -> Feature:
     if not isinstance(item, Mapping):
         raise FeatureError(f"features item #{position} must be a mapping with {FEATURE_KEYS}")
@@ -311,6 +316,11 @@ def _load_feature(position: int, item: object) -> Feature:
         )
     if problem := plural_problem(name, "feature"):
         raise FeatureError(problem)
+    if name in RESERVED_FEATURE_NAMES:
+        raise FeatureError(
+            f"feature {name!r}: the name is reserved (the generated services take each "
+            f"request's body as {name!r}); choose a more specific one, e.g. {name + '_set'!r}"
+        )
     feature = Feature(domain=domain, name=name, fields_spec=item["fields"])
     try:
         _ = feature.fields

@@ -182,7 +182,7 @@ def test_nouns_for_running_text(name: str, noun: str, plural_noun: str, a_noun: 
 
 
 @pytest.mark.parametrize(
-    "name", ["status", "address", "person", "series", "news", "data", "analysis", "bus"]
+    "name", ["status", "address", "person", "series", "news", "metadata", "analysis", "bus"]
 )
 def test_awkward_singular_names_are_accepted(name: str) -> None:
     assert features_problem([{"domain": "misc", "name": name, "fields": "a:int"}]) == ""
@@ -418,6 +418,12 @@ def good(**changes: object) -> dict[str, object]:
         (
             [good(name="statuses")],
             "feature 'statuses' looks plural; name it in the singular: 'status'",
+        ),
+        # A name the generated code already uses for the request body
+        (
+            [good(name="data")],
+            "feature 'data': the name is reserved (the generated services take each request's "
+            "body as 'data'); choose a more specific one, e.g. 'data_set'",
         ),
         # Across features
         (

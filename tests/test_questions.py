@@ -181,7 +181,7 @@ def test_columns_counts_the_prompt_mark_as_three() -> None:
 
 
 def test_singular_names_that_end_like_plurals_are_accepted(copie: Any) -> None:
-    awkward = ["status", "address", "person", "series", "news", "data", "analysis", "bus"]
+    awkward = ["status", "address", "person", "series", "news", "metadata", "analysis", "bus"]
     features = [{"domain": "misc", "name": name, "fields": "label:str(40)"} for name in awkward]
     result = copie.copy(extra_answers={"features": features})
     assert result.exit_code == 0, result.exception
@@ -194,7 +194,7 @@ def test_singular_names_that_end_like_plurals_are_accepted(copie: Any) -> None:
         "/misc/people",
         "/misc/series",
         "/misc/news",
-        "/misc/data",
+        "/misc/metadata",
         "/misc/analyses",
         "/misc/buses",
     ]
