@@ -11,6 +11,8 @@ import pytest
 from tests.answer_sets import ANSWER_SETS
 from tests.conftest import Completed, Service
 
+pytestmark = pytest.mark.generation
+
 ServiceFactory = Callable[[str], Service]
 
 # The seed's src/shared tree for domain "catalog" and feature "product".
@@ -92,6 +94,7 @@ def test_no_jinja_is_left_in_the_output(service: ServiceFactory, name: str) -> N
         assert not leftovers, f"{relative} still holds {leftovers}"
 
 
+@pytest.mark.answer_set("default")
 def test_the_default_service_has_the_seed_files_at_the_seed_paths(
     service: ServiceFactory,
 ) -> None:
@@ -114,6 +117,7 @@ def test_the_default_service_has_the_seed_files_at_the_seed_paths(
     assert "addHandler" not in logger.split("def configure_logging")[0]
 
 
+@pytest.mark.answer_set("default")
 def test_the_answers_are_recorded_for_updates(service: ServiceFactory) -> None:
     answers = service("default").answers
     assert answers["project_slug"] == "inventory-service"
@@ -129,6 +133,7 @@ def test_the_answers_are_recorded_for_updates(service: ServiceFactory) -> None:
     assert Path(answers["_src_path"]).is_absolute()
 
 
+@pytest.mark.answer_set("several-features")
 def test_several_features_in_several_domains_each_get_their_files(
     service: ServiceFactory,
 ) -> None:

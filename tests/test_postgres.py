@@ -25,7 +25,7 @@ from tests.test_generated_service import assert_suite_passed
 
 ADMIN_URL = os.environ.get("POSTGRES_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
-pytestmark = pytest.mark.postgres
+pytestmark = [pytest.mark.postgres, pytest.mark.generation]
 
 
 @pytest.fixture(scope="module")
@@ -66,6 +66,7 @@ def test_the_service_suite_passes_on_postgres_and_again_on_the_same_database(
         assert_suite_passed(result)
 
 
+@pytest.mark.answer_set("default")
 def test_db_upgrade_builds_the_schema_and_alembic_finds_no_drift(
     service: Callable[[str], Service], postgres: Callable[[str], str]
 ) -> None:
@@ -97,6 +98,7 @@ def public_tables(url: str) -> set[str]:
         return {row[0] for row in rows}
 
 
+@pytest.mark.answer_set("default")
 def test_audit_rows_of_a_real_request_resist_even_a_superuser(
     service: Callable[[str], Service], postgres: Callable[[str], str], tmp_path: Path
 ) -> None:
@@ -158,6 +160,7 @@ def test_a_feature_added_by_copier_update_brings_only_its_tables(
     assert checked.returncode == 0, checked.explain()
 
 
+@pytest.mark.answer_set("default")
 def test_concurrent_patches_with_one_etag_let_exactly_one_win_on_postgres(
     service: Callable[[str], Service], postgres: Callable[[str], str], tmp_path: Path
 ) -> None:

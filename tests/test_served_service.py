@@ -12,6 +12,8 @@ import pytest
 from tests.conftest import Service, run
 from tests.live_service import CONCURRENT_WRITERS, RunningService, race_for_one_version, serving
 
+pytestmark = [pytest.mark.generation, pytest.mark.answer_set("several-features")]
+
 
 @pytest.fixture(scope="module")
 def running(
