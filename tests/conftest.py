@@ -250,17 +250,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+def pytest_itemcollected(item: pytest.Item) -> None:
+    """Send the tests of one answer set to one xdist worker: it generates that service once."""
+    # Here rather than in pytest_collection_modifyitems: xdist reads the groups in that hook.
+    name = answer_set_of(item)
+    if name is not None:
+        item.add_marker(pytest.mark.xdist_group(name))
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Deselect other answer sets' tests; group each answer set's tests on one xdist worker."""
+    """With ``--answer-set``, deselect the tests of the other answer sets."""
     chosen = config.getoption("answer_set")
-    kept: list[pytest.Item] = []
-    for item in items:
-        name = answer_set_of(item)
-        if chosen and name is not None and name not in chosen:
-            continue
-        if name is not None:
-            item.add_marker(pytest.mark.xdist_group(name))
-        kept.append(item)
+    if not chosen:
+        return
+    kept = [item for item in items if answer_set_of(item) in (None, *chosen)]
     if len(kept) < len(items):
         config.hook.pytest_deselected(items=[item for item in items if item not in kept])
         items[:] = kept
@@ -288,8 +291,10 @@ class ProgressPrinter:
                 self.reporter.write_line(f"[services] {value}")
 
 
+@pytest.hookimpl(trylast=True)
 def pytest_configure(config: pytest.Config) -> None:
     """Print progress where there is a terminal: the controller, not the xdist workers."""
+    # trylast: the terminal reporter registers itself in its own pytest_configure.
     reporter = config.pluginmanager.get_plugin("terminalreporter")
     if reporter is not None and not hasattr(config, "workerinput"):
         config.pluginmanager.register(ProgressPrinter(reporter), "service-progress")
