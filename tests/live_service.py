@@ -21,7 +21,8 @@ import pytest
 
 from tests.conftest import Service, clean_env, uv
 
-STARTUP_TIMEOUT = 60.0
+# Generous: on a busy machine `uv run` and the imports of a few workers take a while.
+STARTUP_TIMEOUT = 180.0
 # Writers racing for one version of an entity (the figure).
 CONCURRENT_WRITERS = 24
 
