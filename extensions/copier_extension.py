@@ -85,6 +85,7 @@ class BackendServiceExtension(Extension):
             "project_name_problem": naming.project_name_problem,
             "parse_fields": fields.parse_fields,
             "fields_problem": fields.fields_problem,
+            "readme_row": fields.readme_row,
             "features_problem": features.features_problem,
             "load_features": features.load_features,
             "quoted_items": formatting.quoted_items,

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import json
 import math
 import re
 import uuid
@@ -686,3 +687,38 @@ _TYPE_IMPORTS = {
 def type_imports(fields: Iterable[FieldSpec]) -> list[str]:
     """The ``"module.name"`` entries the fields' Python types need (``"decimal.Decimal"``)."""
     return sorted({_TYPE_IMPORTS[spec.type] for spec in fields if spec.type in _TYPE_IMPORTS})
+
+
+def readme_row(spec: FieldSpec) -> str:
+    """The field as a row of the generated README's table of fields (Markdown).
+
+    Columns: name, type as written in the spec, nullable, required on create, index
+    modifiers, default. Pipes inside an enum's choices are escaped: they would end the cell.
+    """
+    if spec.type == "str":
+        written = f"str({spec.max_length})"
+    elif spec.type == "decimal":
+        precision, scale = spec.decimal_shape
+        written = f"decimal({precision},{scale})"
+    elif spec.type == "enum":
+        written = "enum(" + r"\|".join(spec.choices) + ")"
+    else:
+        written = spec.type
+    modifiers = ", ".join(
+        name for name, on in (("unique", spec.unique), ("index", spec.index)) if on
+    )
+    if spec.default is NO_DEFAULT:
+        default = ""
+    elif spec.default is None or isinstance(spec.default, bool):
+        default = f"`{json.dumps(spec.default)}`"
+    else:
+        default = f"`{spec.default}`"
+    cells = [
+        f"`{spec.name}`",
+        f"`{written}`",
+        "yes" if spec.optional else "no",
+        "no" if spec.has_default else "yes",
+        modifiers,
+        default,
+    ]
+    return "| " + " | ".join(cells) + " |"

@@ -21,7 +21,8 @@ import pytest
 
 from tests.conftest import Service, clean_env, uv
 
-STARTUP_TIMEOUT = 60.0
+# Generous: on a busy machine `uv run` and the imports of a few workers take a while.
+STARTUP_TIMEOUT = 180.0
 # Writers racing for one version of an entity (the issue's figure).
 CONCURRENT_WRITERS = 24
 
@@ -104,10 +105,12 @@ def wait_until_healthy(base_url: str, process: subprocess.Popen[str]) -> None:
 
 
 @contextmanager
-def serving(service: Service, env: Mapping[str, str], log_file: Path) -> Iterator[RunningService]:
+def serving(
+    service: Service, env: Mapping[str, str], log_file: Path, workers: int = 1
+) -> Iterator[RunningService]:
     """Migrate ``env``'s DATABASE_URL, mint a token with the CLI and serve until the block ends.
 
-    The service's log output goes to ``log_file``.
+    The service runs ``workers`` server processes; its log output goes to ``log_file``.
     """
     env = dict(env)
     upgraded = service.uv_run(service.slug, "db", "upgrade", env=env)
@@ -119,7 +122,10 @@ def serving(service: Service, env: Mapping[str, str], log_file: Path) -> Iterato
     port = free_port()
     with log_file.open("w") as log:
         process = subprocess.Popen(
-            [uv(), "run", "--frozen", service.slug, "serve", "--port", str(port)],
+            [
+                *(uv(), "run", "--frozen", service.slug, "serve"),
+                *("--port", str(port), "--workers", str(workers)),
+            ],
             cwd=service.path,
             env=clean_env(env),
             stdout=subprocess.DEVNULL,

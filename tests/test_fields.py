@@ -25,6 +25,7 @@ from extensions.fields import (
     fields_problem,
     parse_field,
     parse_fields,
+    readme_row,
     split_top_level,
     type_imports,
 )
@@ -1138,3 +1139,23 @@ def test_examples_start_from_the_default(text: str, example: object, changed: ob
 def test_optional_fields_without_a_default_get_an_example() -> None:
     assert parse_field("notes:text?").example_value() == "Example notes"
     assert parse_field("notes:text?=null").example_value() == "Example notes"
+
+
+@pytest.mark.parametrize(
+    ("text", "row"),
+    [
+        ("title:str(80):unique", "| `title` | `str(80)` | no | yes | unique |  |"),
+        ("name:str", "| `name` | `str(255)` | no | yes |  |  |"),
+        ("notes:text?", "| `notes` | `text` | yes | no |  |  |"),
+        ("cost:decimal(12,3)=0.000", "| `cost` | `decimal(12,3)` | no | no |  | `0.000` |"),
+        ("active:bool=false", "| `active` | `bool` | no | no |  | `false` |"),
+        ("code:str(4)?:index", "| `code` | `str(4)` | yes | no | index |  |"),
+        ("label:str='n/a'", "| `label` | `str(255)` | no | no |  | `n/a` |"),
+        (
+            "status:enum(draft|done)=draft",
+            r"| `status` | `enum(draft\|done)` | no | no |  | `draft` |",
+        ),
+    ],
+)
+def test_a_field_becomes_a_row_of_the_readme_table(text: str, row: str) -> None:
+    assert readme_row(parse_field(text)) == row

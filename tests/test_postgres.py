@@ -1,4 +1,8 @@
-"""Generated services on a real PostgreSQL: migrations, drift checks, append-only audit rows.
+"""Generated services on a real PostgreSQL, as one instance and as two on one database.
+
+Migrations, drift checks, append-only audit rows; and two service processes sharing one
+database keep the guarantees one process gives: one conditional writer wins, one writer takes
+a unique value, no update is lost.
 
 Needs the PostgreSQL server of the machine (``POSTGRES_ADMIN_URL``, by default the trusted
 ``postgres`` user on 127.0.0.1:5432); each test creates its own database and drops it after.
@@ -8,7 +12,10 @@ from __future__ import annotations
 
 import os
 import secrets
+import threading
+from collections import Counter
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import LiteralString
 
@@ -20,12 +27,17 @@ from psycopg import sql
 
 from tests.answer_sets import ANSWER_SETS
 from tests.conftest import Service, git, install, snapshot_template
-from tests.live_service import CONCURRENT_WRITERS, race_for_one_version, serving
+from tests.live_service import (
+    CONCURRENT_WRITERS,
+    RunningService,
+    race_for_one_version,
+    serving,
+)
 from tests.test_generated_service import assert_suite_passed
 
 ADMIN_URL = os.environ.get("POSTGRES_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
-pytestmark = pytest.mark.postgres
+pytestmark = [pytest.mark.postgres, pytest.mark.generation]
 
 
 @pytest.fixture(scope="module")
@@ -66,6 +78,7 @@ def test_the_service_suite_passes_on_postgres_and_again_on_the_same_database(
         assert_suite_passed(result)
 
 
+@pytest.mark.answer_set("default")
 def test_db_upgrade_builds_the_schema_and_alembic_finds_no_drift(
     service: Callable[[str], Service], postgres: Callable[[str], str]
 ) -> None:
@@ -97,6 +110,7 @@ def public_tables(url: str) -> set[str]:
         return {row[0] for row in rows}
 
 
+@pytest.mark.answer_set("default")
 def test_audit_rows_of_a_real_request_resist_even_a_superuser(
     service: Callable[[str], Service], postgres: Callable[[str], str], tmp_path: Path
 ) -> None:
@@ -158,6 +172,7 @@ def test_a_feature_added_by_copier_update_brings_only_its_tables(
     assert checked.returncode == 0, checked.explain()
 
 
+@pytest.mark.answer_set("default")
 def test_concurrent_patches_with_one_etag_let_exactly_one_win_on_postgres(
     service: Callable[[str], Service], postgres: Callable[[str], str], tmp_path: Path
 ) -> None:
@@ -168,3 +183,125 @@ def test_concurrent_patches_with_one_etag_let_exactly_one_win_on_postgres(
         )
     assert statuses == {200: 1, 412: CONCURRENT_WRITERS - 1}
     assert actions == ["PRODUCT_UPDATED", "PRODUCT_CREATED"]
+
+
+@pytest.fixture
+def two_instances(
+    service: Callable[[str], Service], postgres: Callable[[str], str], tmp_path: Path
+) -> Iterator[tuple[RunningService, RunningService]]:
+    """Two processes of the several-features service on one fresh database.
+
+    The second runs two server workers (``serve --workers 2``): three processes in all, each
+    with its own connection pool, as replicas of a deployment are.
+    """
+    env = {"DATABASE_URL": postgres("two_instances")}
+    shop = service("several-features")
+    with (
+        serving(shop, env, tmp_path / "first.log") as first,
+        serving(shop, env, tmp_path / "second.log", workers=2) as second,
+    ):
+        yield first, second
+
+
+def through_both(
+    instances: tuple[RunningService, RunningService], send: Callable[[RunningService], int]
+) -> Counter[int]:
+    """Start CONCURRENT_WRITERS requests at once, alternating between the two instances."""
+    start = threading.Barrier(CONCURRENT_WRITERS)
+
+    def one(index: int) -> int:
+        start.wait()
+        return send(instances[index % 2])
+
+    with ThreadPoolExecutor(max_workers=CONCURRENT_WRITERS) as pool:
+        return Counter(pool.map(one, range(CONCURRENT_WRITERS)))
+
+
+def audit_rows(url: str, table: str, entity_column: str, entity_id: str) -> list[str]:
+    """The action codes of an entity's audit rows, read from the database itself."""
+    query = sql.SQL("SELECT action_code FROM {} WHERE {} = %s ORDER BY created_at").format(
+        sql.Identifier(table), sql.Identifier(entity_column)
+    )
+    with psycopg.connect(plain_url(url)) as connection:
+        return [row[0] for row in connection.execute(query, (entity_id,))]
+
+
+@pytest.mark.answer_set("several-features")
+def test_two_instances_on_one_database_let_one_conditional_writer_win(
+    two_instances: tuple[RunningService, RunningService],
+) -> None:
+    first, second = two_instances
+    created = first.request(
+        "POST", "/catalog/products", {"name": "Raced", "sku": "R-1", "price": "1.00"}
+    )
+    assert created.status == 201, created.body
+    item = f"/catalog/products/{created.body['id']}"
+    # A token minted by one instance's CLI works on the other: they share the secret.
+    assert second.request("GET", item, token=first.token).status == 200
+
+    statuses = through_both(
+        two_instances,
+        lambda live: (
+            live.request("PATCH", item, {"price": "2.00"}, headers={"If-Match": '"1"'}).status
+        ),
+    )
+
+    assert statuses == {200: 1, 412: CONCURRENT_WRITERS - 1}
+    assert second.request("GET", item).body["version"] == 2
+    url = first.env["DATABASE_URL"]
+    assert audit_rows(url, "product_audit", "product_id", created.body["id"]) == [
+        "PRODUCT_CREATED",
+        "PRODUCT_UPDATED",
+    ]
+
+
+@pytest.mark.answer_set("several-features")
+def test_two_instances_on_one_database_let_one_writer_take_a_unique_value(
+    two_instances: tuple[RunningService, RunningService],
+) -> None:
+    first, second = two_instances
+    body = {"name": "Lamp", "sku": "UNIQUE-RACE", "price": "9.90"}
+
+    statuses = through_both(
+        two_instances, lambda live: live.request("POST", "/catalog/products", body).status
+    )
+
+    assert statuses == {201: 1, 409: CONCURRENT_WRITERS - 1}
+    listed = second.request("GET", "/catalog/products?sku=UNIQUE-RACE").body
+    assert listed["total"] == 1
+    [winner] = listed["items"]
+    url = first.env["DATABASE_URL"]
+    assert audit_rows(url, "product_audit", "product_id", winner["id"]) == ["PRODUCT_CREATED"]
+    with psycopg.connect(plain_url(url)) as connection:
+        audit = connection.execute("SELECT count(*) FROM product_audit").fetchone()
+    assert audit == (1,), "a refused create wrote an audit row"
+
+
+@pytest.mark.answer_set("several-features")
+def test_two_instances_on_one_database_lose_no_update(
+    two_instances: tuple[RunningService, RunningService],
+) -> None:
+    first, _ = two_instances
+    created = first.request("POST", "/catalog/categories", {"title": "Counter", "position": 0})
+    assert created.status == 201, created.body
+    item = f"/catalog/categories/{created.body['id']}"
+
+    def increment(live: RunningService) -> int:
+        """Read, add one, write back conditionally; on 412 read again and retry."""
+        while True:
+            current = live.request("GET", item)
+            change = {"position": current.body["position"] + 1}
+            etag = {"If-Match": current.headers["etag"]}
+            written = live.request("PATCH", item, change, headers=etag)
+            if written.status != 412:
+                return written.status
+
+    statuses = through_both(two_instances, increment)
+
+    assert statuses == {200: CONCURRENT_WRITERS}
+    final = first.request("GET", item).body
+    assert final["position"] == CONCURRENT_WRITERS
+    assert final["version"] == CONCURRENT_WRITERS + 1
+    url = first.env["DATABASE_URL"]
+    actions = audit_rows(url, "category_audit", "category_id", created.body["id"])
+    assert actions == ["CATEGORY_CREATED"] + ["CATEGORY_UPDATED"] * CONCURRENT_WRITERS

@@ -12,6 +12,8 @@ import pytest
 from tests.conftest import Service, run
 from tests.live_service import CONCURRENT_WRITERS, RunningService, race_for_one_version, serving
 
+pytestmark = [pytest.mark.generation, pytest.mark.answer_set("several-features")]
+
 
 @pytest.fixture(scope="module")
 def running(
@@ -97,7 +99,9 @@ def test_a_taken_unique_value_is_a_409(running: RunningService) -> None:
 def test_the_cli_prints_the_audit_trail_of_a_served_change(running: RunningService) -> None:
     created = running.request("POST", "/catalog/categories", {"title": "Audited"})
     shop = running.service
-    result = shop.uv_run(shop.slug, "audit", "category", created.body["id"], env=running.env)
+    # Wide enough that the table wraps no cell.
+    wide = {**running.env, "COLUMNS": "200"}
+    result = shop.uv_run(shop.slug, "audit", "category", created.body["id"], env=wide)
     assert result.returncode == 0, result.explain()
     assert "CATEGORY_CREATED" in result.stdout
     assert "Served User (u-42)" in result.stdout

@@ -32,6 +32,8 @@ from tests.conftest import (
 )
 from tests.test_generated_service import assert_suite_passed, text_files
 
+pytestmark = [pytest.mark.generation, pytest.mark.lifecycle]
+
 PRODUCT = {
     "domain": "catalog",
     "name": "product",

@@ -27,13 +27,20 @@ CONNECT_RETRY_DELAY_SECONDS = 1.0
 logger = get_logger(__name__)
 
 
-def create_db_engine(database_url: str) -> Engine:
-    """Create the engine for ``database_url`` with the options its database needs."""
+def create_db_engine(database_url: str, *, pool_size: int = 5, max_overflow: int = 5) -> Engine:
+    """Create the engine for ``database_url`` with the options its database needs.
+
+    ``pool_size`` and ``max_overflow`` bound the connections of one process (server databases
+    only): each server worker holds at most their sum, so a deployment of R replicas with W
+    workers each needs R * W * (pool_size + max_overflow) connections from the server.
+    """
     url = make_url(database_url)
     if url.get_backend_name() != "sqlite":
         # Pre-ping finds pooled connections that a restart of the server has cut, and
         # replaces them before a statement of the request runs on one.
-        engine = create_engine(url, pool_pre_ping=True)
+        engine = create_engine(
+            url, pool_pre_ping=True, pool_size=pool_size, max_overflow=max_overflow
+        )
         event.listen(engine, "do_connect", connect_with_one_retry)
         return engine
     in_memory = url.database in (None, "", ":memory:")

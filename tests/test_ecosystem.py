@@ -1,0 +1,189 @@
+"""Generated services fit the tools a team already runs: CI, pre-commit, Docker, Kubernetes.
+
+No container engine or cluster is needed: each file is checked by the linter or schema
+validator its ecosystem uses (installed with this repository's dev dependencies), and what
+the validators can't know (ports, probes, replica counts, commands that exist) is asserted.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import tomllib
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.answer_sets import ANSWER_SETS
+from tests.conftest import TEMPLATE_ROOT, Completed, run
+
+pytestmark = pytest.mark.generation
+
+RenderedFactory = Callable[[str], Path]
+KUBERNETES = "deploy/kubernetes"
+
+
+def tool(name: str) -> str:
+    """A validator installed next to this environment's Python (a dev dependency)."""
+    path = Path(sys.executable).parent / name
+    assert path.is_file(), f"{name} is missing: run `uv sync` (it is a dev dependency)"
+    return str(path)
+
+
+def passes(result: Completed) -> None:
+    """The validator found nothing."""
+    assert result.returncode == 0, result.explain()
+
+
+def script_of(root: Path) -> str:
+    """The service's command, as its pyproject.toml installs it."""
+    scripts = tomllib.loads((root / "pyproject.toml").read_text())["project"]["scripts"]
+    [name] = scripts
+    return str(name)
+
+
+def load_documents(path: Path) -> list[dict[str, Any]]:
+    """The YAML documents of a file."""
+    return [document for document in yaml.safe_load_all(path.read_text()) if document]
+
+
+def test_the_template_workflows_pass_actionlint() -> None:
+    workflows = sorted((TEMPLATE_ROOT / ".github/workflows").glob("*.yml"))
+    assert workflows
+    passes(run([tool("actionlint"), *map(str, workflows)], cwd=TEMPLATE_ROOT))
+
+
+@pytest.mark.parametrize("name", ANSWER_SETS)
+def test_the_service_workflow_passes_actionlint_and_runs_every_gate(
+    rendered: RenderedFactory, name: str
+) -> None:
+    root = rendered(name)
+    workflow = root / ".github/workflows/ci.yml"
+    passes(run([tool("actionlint"), str(workflow)], cwd=root))
+    steps = [
+        step["run"]
+        for job in yaml.safe_load(workflow.read_text())["jobs"].values()
+        for step in job["steps"]
+        if "run" in step
+    ]
+    command = script_of(root)
+    for gate in (
+        "uv run ruff check .",
+        "uv run ruff format --check .",
+        "uv run mypy",
+        "uv run pytest",
+        f"uv run {command} db upgrade",
+        f"uv run {command} db check",
+    ):
+        assert gate in steps, gate
+
+
+@pytest.mark.parametrize("name", ANSWER_SETS)
+def test_the_pre_commit_configuration_is_valid_and_complete(
+    rendered: RenderedFactory, name: str
+) -> None:
+    root = rendered(name)
+    passes(run([tool("pre-commit"), "validate-config", ".pre-commit-config.yaml"], cwd=root))
+    config = yaml.safe_load((root / ".pre-commit-config.yaml").read_text())
+    hooks = {hook["id"] for repo in config["repos"] for hook in repo["hooks"]}
+    assert {"end-of-file-fixer", "trailing-whitespace", "mypy", "ruff-check"} <= hooks
+
+
+@pytest.mark.parametrize("name", ANSWER_SETS)
+def test_generated_files_leave_the_whitespace_hooks_nothing_to_fix(
+    rendered: RenderedFactory, name: str
+) -> None:
+    root = rendered(name)
+    for path in sorted(root.rglob("*")):
+        if not path.is_file() or ".git" in path.relative_to(root).parts:
+            continue
+        text = path.read_text(encoding="utf-8")
+        relative = path.relative_to(root).as_posix()
+        # end-of-file-fixer: empty, or exactly one newline at the end.
+        assert not text or text.endswith("\n"), f"{relative}: no newline at the end"
+        assert not text.endswith("\n\n"), f"{relative}: blank lines at the end"
+        trailing = [
+            number for number, line in enumerate(text.splitlines(), 1) if line.rstrip() != line
+        ]
+        assert not trailing, f"{relative}: trailing whitespace on lines {trailing}"
+
+
+@pytest.mark.parametrize("name", ANSWER_SETS)
+def test_the_dockerfile_passes_hadolint_and_runs_the_service_unprivileged(
+    rendered: RenderedFactory, name: str
+) -> None:
+    root = rendered(name)
+    # Every finding fails the test, style and info included.
+    passes(run([tool("hadolint"), "--failure-threshold", "style", "Dockerfile"], cwd=root))
+    dockerfile = (root / "Dockerfile").read_text()
+    assert len(re.findall(r"^FROM ", dockerfile, re.MULTILINE)) >= 2, "multi-stage"
+    assert "uv sync --frozen --no-dev" in dockerfile
+    assert re.search(r"^USER 10001", dockerfile, re.MULTILINE)
+    healthcheck = dockerfile[dockerfile.index("HEALTHCHECK") :]
+    assert "http://127.0.0.1:8000/health'" in healthcheck.splitlines()[1]
+    assert f'ENTRYPOINT ["{script_of(root)}"]' in dockerfile
+    ignored = (root / ".dockerignore").read_text().splitlines()
+    assert {".env", ".venv/", ".git/", "*.db"} <= set(ignored)
+
+
+@pytest.mark.parametrize("name", ANSWER_SETS)
+def test_the_compose_file_matches_the_compose_schema_and_scales_the_api(
+    rendered: RenderedFactory, name: str
+) -> None:
+    root = rendered(name)
+    validator = [tool("check-jsonschema"), "--builtin-schema", "vendor.compose-spec"]
+    passes(run([*validator, "compose.yaml"], cwd=root))
+    services = yaml.safe_load((root / "compose.yaml").read_text())["services"]
+    assert set(services) == {"db", "migrate", "api", "proxy"}
+    assert services["migrate"]["command"] == ["db", "upgrade"]
+    assert services["migrate"]["depends_on"]["db"]["condition"] == "service_healthy"
+    api = services["api"]
+    assert api["deploy"]["replicas"] >= 2
+    assert "ports" not in api, "replicas can't share a host port: the proxy publishes it"
+    assert api["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+    assert api["environment"]["JWT_SECRET"].startswith("${JWT_SECRET:?")
+    assert services["proxy"]["ports"] == ["127.0.0.1:8000:8000"]
+    assert services["proxy"]["depends_on"]["api"]["condition"] == "service_healthy"
+    for name_with_check in ("db", "api", "proxy"):
+        assert services[name_with_check]["healthcheck"]["test"], name_with_check
+
+
+@pytest.mark.parametrize("name", ANSWER_SETS)
+def test_the_kubernetes_manifests_validate_and_fit_together(
+    rendered: RenderedFactory, name: str
+) -> None:
+    root = rendered(name)
+    manifests = sorted((root / KUBERNETES).glob("*.yaml"))
+    passes(run([tool("kubernetes-validate"), "--strict", *map(str, manifests)], cwd=root))
+    resources = {
+        document["kind"]: document for path in manifests for document in load_documents(path)
+    }
+    assert set(resources) == {"ConfigMap", "Secret", "Deployment", "Service", "Job"}
+    config_map = resources["ConfigMap"]["metadata"]["name"]
+    secret = resources["Secret"]["metadata"]["name"]
+    assert {"DATABASE_URL", "JWT_SECRET"} <= set(resources["Secret"]["stringData"])
+
+    deployment = resources["Deployment"]["spec"]
+    assert deployment["replicas"] >= 2
+    pod = deployment["template"]["spec"]
+    assert pod["securityContext"]["runAsNonRoot"] is True
+    [api] = pod["containers"]
+    assert api["readinessProbe"]["httpGet"]["path"] == "/health"
+    assert api["livenessProbe"]["httpGet"]["path"] == "/health/live"
+    assert {"cpu", "memory"} <= set(api["resources"]["limits"])
+    assert {"cpu", "memory"} <= set(api["resources"]["requests"])
+    assert api["securityContext"]["allowPrivilegeEscalation"] is False
+    assert api["args"][0] == "serve"
+    selector = resources["Service"]["spec"]["selector"]
+    assert selector.items() <= deployment["template"]["metadata"]["labels"].items()
+
+    job = resources["Job"]["spec"]["template"]["spec"]
+    assert job["securityContext"]["runAsNonRoot"] is True
+    [migrate] = job["containers"]
+    assert migrate["args"] == ["db", "upgrade"]
+    for container in (api, migrate):
+        sources = {next(iter(source.values()))["name"] for source in container["envFrom"]}
+        assert sources == {config_map, secret}
