@@ -4,7 +4,7 @@ Grammar (see the README)::
 
     fields   := field ("," field)*
     field    := NAME ":" TYPE ["?"] (":" MODIFIER)* ["=" DEFAULT]
-    TYPE     := str["(" maxlen ")"] | text | int | float | decimal["(" precision "," scale ")"]
+    TYPE     := str["(" maxlen ")"] | text["(" maxlen ")"] | int | float | decimal["(" precision "," scale ")"]
               | bool | date | datetime | uuid | enum "(" value ("|" value)* ")" | json
     MODIFIER := unique | index
 
@@ -48,6 +48,10 @@ RESERVED_NAMES = RESERVED_COLUMNS | {"limit", "offset", "include_deleted", "mode
 
 DEFAULT_STR_LENGTH = 255
 MAX_STR_LENGTH = 10_000
+# Text is unbounded in the database but not in the API: every change is kept three times in
+# its audit row (snapshot, old and new value), so a default bound keeps rows and trails sane.
+DEFAULT_TEXT_LENGTH = 65_535
+MAX_TEXT_LENGTH = 1_000_000
 DEFAULT_DECIMAL = (12, 2)
 MAX_DECIMAL_PRECISION = 38
 # PostgreSQL truncates identifiers at 63 bytes; "ix_<feature>_audit_<field>" must fit.
@@ -234,7 +238,7 @@ class FieldSpec:
 
     def _constraints(self) -> list[str]:
         args = []
-        if self.type == "str":
+        if self.type in ("str", "text"):
             args.append(f"max_length={self.max_length}")
         if self.type == "decimal":
             args += [f"max_digits={self.precision}", f"decimal_places={self.scale}"]
@@ -245,7 +249,8 @@ class FieldSpec:
         args = []
         if self.has_default:
             args.append(f"default={self.default_source}")
-        args += self._constraints()
+        # The TEXT column itself is unbounded: the request DTOs enforce a text field's maximum.
+        args += [] if self.type == "text" else self._constraints()
         if self.unique:
             args.append("unique=True")
         if self.index:
@@ -468,6 +473,15 @@ def _type_arguments(name: str, type_: str, args: str | None) -> dict[str, Any]:
         if max_length > MAX_STR_LENGTH:
             raise FieldSpecError(
                 f"field {name!r}: str length {max_length} is over {MAX_STR_LENGTH}; use text"
+            )
+        return {"max_length": max_length}
+    if type_ == "text":
+        if args is None:
+            return {"max_length": DEFAULT_TEXT_LENGTH}
+        max_length = _positive_int(name, "text length", args)
+        if max_length > MAX_TEXT_LENGTH:
+            raise FieldSpecError(
+                f"field {name!r}: text length {max_length} is over {MAX_TEXT_LENGTH}"
             )
         return {"max_length": max_length}
     if type_ == "decimal":

@@ -22,8 +22,10 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 def create_db_engine(database_url: str) -> Engine:
     """Create the engine for ``database_url`` with the options its database needs."""
     url = make_url(database_url)
+    # hide_parameters: a failed statement's error (and so the error log) names the statement
+    # but not the row values it carried, which may be personal or secret.
     if url.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True)
+        return create_engine(url, pool_pre_ping=True, hide_parameters=True)
     in_memory = url.database in (None, "", ":memory:")
     engine = create_engine(
         url,
@@ -31,6 +33,7 @@ def create_db_engine(database_url: str) -> Engine:
         connect_args={"check_same_thread": False},
         # An in-memory database lives as long as its one connection: share it.
         poolclass=StaticPool if in_memory else None,
+        hide_parameters=True,
     )
     event.listen(engine, "connect", _enable_sqlite_foreign_keys)
     return engine
