@@ -4,8 +4,9 @@ Grammar (see the README)::
 
     fields   := field ("," field)*
     field    := NAME ":" TYPE ["?"] (":" MODIFIER)* ["=" DEFAULT]
-    TYPE     := str["(" maxlen ")"] | text["(" maxlen ")"] | int | float | decimal["(" precision "," scale ")"]
-              | bool | date | datetime | uuid | enum "(" value ("|" value)* ")" | json
+    TYPE     := str["(" maxlen ")"] | text["(" maxlen ")"] | int | float
+              | decimal["(" precision "," scale ")"] | bool | date | datetime | uuid
+              | enum "(" value ("|" value)* ")" | json
     MODIFIER := unique | index
 
 Everything a template needs to know about a field (its Python annotation, its column, its

@@ -153,5 +153,5 @@ def race_for_one_version(
 
     with ThreadPoolExecutor(max_workers=CONCURRENT_WRITERS) as pool:
         statuses = Counter(pool.map(patch, range(CONCURRENT_WRITERS)))
-    trail = live.request("GET", f"{item}/audit").body
+    trail = live.request("GET", f"{item}/audit").body["items"]
     return statuses, [entry["action_code"] for entry in trail]

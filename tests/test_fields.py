@@ -861,7 +861,8 @@ def accepts(spec: FieldSpec, value: object) -> bool:
         max_length = spec.max_length or DEFAULT_STR_LENGTH
         return isinstance(value, str) and len(value) <= max_length
     if spec.type == "text":
-        return isinstance(value, str)
+        max_length = spec.max_length or DEFAULT_TEXT_LENGTH
+        return isinstance(value, str) and len(value) <= max_length
     if spec.type == "int":
         return isinstance(value, int) and not isinstance(value, bool)
     if spec.type == "float":

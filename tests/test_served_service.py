@@ -56,7 +56,7 @@ def test_every_feature_serves_its_rest_surface(running: RunningService, route: s
     assert running.request("DELETE", item).status == 204
     assert running.request("GET", item).status == 404
     assert running.request("POST", f"{item}/restore").status == 200
-    trail = running.request("GET", f"{item}/audit").body
+    trail = running.request("GET", f"{item}/audit").body["items"]
     prefix = ACTION_PREFIXES[route]
     assert [entry["action_code"] for entry in trail] == [
         f"{prefix}_RESTORED",
@@ -167,7 +167,7 @@ def test_request_logs_are_json_with_ids_that_the_audit_rows_share(
     assert events >= {"category.created", "request.completed"}
     assert {entry["user_id"] for entry in entries} == {"u-42"}
     assert running.token not in running.log_file.read_text()
-    trail = running.request("GET", f"/catalog/categories/{reply.body['id']}/audit").body
+    trail = running.request("GET", f"/catalog/categories/{reply.body['id']}/audit").body["items"]
     assert trail[0]["request_id"] == "trace-7"
 
 
