@@ -102,6 +102,7 @@ class PageQuery(InputDTO):
 
 class ListQuery(PageQuery):
     """Paging of a list endpoint; features add their sort keys and filters."""
+
     include_deleted: bool = Field(default=False, description="Also list soft-deleted rows")
     sort: str = Field(default="created_at", description="A column; prefix - for descending")
 
