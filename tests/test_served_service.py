@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import stat
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -10,7 +11,14 @@ from typing import Any
 import pytest
 
 from tests.conftest import Service, run
-from tests.live_service import CONCURRENT_WRITERS, RunningService, race_for_one_version, serving
+from tests.live_service import (
+    CONCURRENT_WRITERS,
+    RunningService,
+    post_raw,
+    race_for_one_version,
+    resident_kib,
+    serving,
+)
 
 
 @pytest.fixture(scope="module")
@@ -189,3 +197,47 @@ def test_an_outside_schemathesis_run_finds_no_server_error(running: RunningServi
         cwd=running.service.path,
     )
     assert result.returncode == 0, result.explain()
+
+
+# The figure: an anonymous 300 MB POST grew the server from 156 MB to 699 MB.
+HUGE_BODY = 300 * 1024 * 1024
+# What the service may grow by while refusing it (allocator noise, a few buffers).
+MAX_GROWTH_KIB = 20 * 1024
+
+
+@pytest.mark.parametrize(
+    ("authorized", "chunked", "status"),
+    [(False, False, 401), (False, True, 401), (True, False, 413), (True, True, 413)],
+    ids=["anonymous", "anonymous-chunked", "writer", "writer-chunked"],
+)
+def test_a_300_mb_post_is_refused_without_the_memory_growing(
+    running: RunningService, authorized: bool, chunked: bool, status: int
+) -> None:
+    headers = {"Content-Type": "application/json"}
+    if authorized:
+        headers["Authorization"] = f"Bearer {running.token}"
+    assert running.request("GET", "/catalog/products").status == 200  # warm up
+    before = resident_kib(running.pid)
+    started = time.monotonic()
+    answered = post_raw(running.base_url, "/catalog/products", HUGE_BODY, headers, chunked=chunked)
+    elapsed = time.monotonic() - started
+    after = resident_kib(running.pid)
+    # Shown with -s: the figures the report quotes.
+    print(
+        f"\n300 MB POST {authorized=} {chunked=}: {answered} in {elapsed:.2f} s, "
+        f"RSS {before} KiB -> {after} KiB ({after - before:+d} KiB)"
+    )
+    assert answered == status
+    assert after - before < MAX_GROWTH_KIB, f"grew by {after - before} KiB"
+    assert running.request("GET", "/health", authorized=False).status == 200
+
+
+def test_responses_carry_security_headers_and_no_server_banner(running: RunningService) -> None:
+    reply = running.request("GET", "/catalog/products")
+    assert "server" not in reply.headers
+    assert reply.headers["x-content-type-options"] == "nosniff"
+    assert reply.headers["cache-control"] == "no-store"
+
+
+def test_the_env_file_is_readable_by_its_owner_only(running: RunningService) -> None:
+    assert stat.S_IMODE((running.service.path / ".env").stat().st_mode) == 0o600
