@@ -124,8 +124,13 @@ MINT_EXPIRED = """
 from datetime import UTC, datetime, timedelta
 from shop_service.auth import create_access_token
 from shop_service.settings import Settings
-an_hour_ago = datetime.now(UTC) - timedelta(hours=1)
-print(create_access_token(Settings(), subject="u-42", full_name="Late", now=an_hour_ago))
+two_hours_ago = datetime.now(UTC) - timedelta(hours=2)
+lifetime = timedelta(hours=1)
+print(
+    create_access_token(
+        Settings(), subject="u-42", full_name="Late", now=two_hours_ago, lifetime=lifetime
+    )
+)
 """
 
 
