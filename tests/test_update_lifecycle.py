@@ -313,6 +313,7 @@ def test_features_are_added_one_update_at_a_time_without_leaving_the_template_ve
         added = service.uv_run(
             service.slug,
             "add-feature",
+            "--trust",
             feature["domain"],
             feature["name"],
             "--fields",
@@ -343,7 +344,13 @@ def test_add_feature_gives_the_tree_plain_copier_update_gives(
     shutil.copy2(service.path / ".env", twin / ".env")
 
     added = service.uv_run(
-        service.slug, "add-feature", "sales", "purchase_order", "--fields", PURCHASE_ORDER["fields"]
+        service.slug,
+        "add-feature",
+        "--trust",
+        "sales",
+        "purchase_order",
+        "--fields",
+        PURCHASE_ORDER["fields"],
     )
     assert_ok(added)
     features = json.dumps([*service.answers["features"], PURCHASE_ORDER])
@@ -364,17 +371,21 @@ def test_add_feature_refuses_a_duplicate_a_bad_spec_and_a_dirty_tree_and_changes
     root = service.path
     before = head(root)
 
-    duplicate = service.uv_run(service.slug, "add-feature", "sales", "product", "--fields", "x:int")
+    duplicate = service.uv_run(
+        service.slug, "add-feature", "--trust", "sales", "product", "--fields", "x:int"
+    )
     assert duplicate.returncode == 2, duplicate.explain()
     assert "feature 'product' already exists (in domain 'catalog')" in duplicate.stderr
 
     bad_spec = service.uv_run(
-        service.slug, "add-feature", "sales", "invoice", "--fields", "total:money"
+        service.slug, "add-feature", "--trust", "sales", "invoice", "--fields", "total:money"
     )
     assert bad_spec.returncode == 2, bad_spec.explain()
     assert "field 'total': unknown type 'money'" in bad_spec.stderr
 
-    bad_name = service.uv_run(service.slug, "add-feature", "sales", "Invoice", "--fields", "n:int")
+    bad_name = service.uv_run(
+        service.slug, "add-feature", "--trust", "sales", "Invoice", "--fields", "n:int"
+    )
     assert bad_name.returncode == 2, bad_name.explain()
     assert "feature #2 name 'Invoice' is not a snake_case identifier" in bad_name.stderr
 
@@ -383,7 +394,9 @@ def test_add_feature_refuses_a_duplicate_a_bad_spec_and_a_dirty_tree_and_changes
     assert feature_names(root) == ["product"]
 
     (root / "notes.txt").write_text("work in progress\n")
-    dirty = service.uv_run(service.slug, "add-feature", "sales", "invoice", "--fields", "n:int")
+    dirty = service.uv_run(
+        service.slug, "add-feature", "--trust", "sales", "invoice", "--fields", "n:int"
+    )
     assert dirty.returncode == 2, dirty.explain()
     assert "uncommitted changes" in dirty.stderr
     assert "?? notes.txt" in dirty.stderr
@@ -400,7 +413,7 @@ def test_update_reports_a_conflict_by_name_and_exits_non_zero(
     edit(settings, LIFETIME_SETTING, LIFETIME_SETTING.replace("default=60", "default=15"))
     commit_all(service.path, "Shorter tokens")
 
-    updated = service.uv_run(service.slug, "update")
+    updated = service.uv_run(service.slug, "update", "--trust")
 
     assert updated.returncode == 1, updated.explain()
     assert "template version 0.1.0 -> 0.3.0" in updated.stdout
@@ -417,21 +430,21 @@ def test_an_update_that_changes_nothing_leaves_the_work_tree_clean(
     service = generate(releases, tmp_path / "inventory-service", vcs_ref="0.3.0")
     before = head(service.path)
 
-    updated = service.uv_run(service.slug, "update")
+    updated = service.uv_run(service.slug, "update", "--trust")
 
     assert_ok(updated)
     assert updated.stdout.splitlines() == ["template version 0.3.0 (unchanged)", "nothing changed"]
     assert status(service.path) == ""
     assert head(service.path) == before
 
-    downgrade = service.uv_run(service.slug, "update", "--vcs-ref", "0.1.0")
+    downgrade = service.uv_run(service.slug, "update", "--trust", "--vcs-ref", "0.1.0")
     assert downgrade.returncode == 2, downgrade.explain()
     assert "Downgrades are not supported" in downgrade.stderr
     assert status(service.path) == ""
 
     dirty_file = service.path / "notes.txt"
     dirty_file.write_text("work in progress\n")
-    refused = service.uv_run(service.slug, "update", "--vcs-ref", "0.3.0")
+    refused = service.uv_run(service.slug, "update", "--trust", "--vcs-ref", "0.3.0")
     assert refused.returncode == 2, refused.explain()
     assert "commit or stash them first" in refused.stderr
 
