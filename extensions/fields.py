@@ -53,6 +53,11 @@ MAX_STR_LENGTH = 10_000
 # its audit row (snapshot, old and new value), so a default bound keeps rows and trails sane.
 DEFAULT_TEXT_LENGTH = 65_535
 MAX_TEXT_LENGTH = 1_000_000
+# Types with a length argument: its default, its maximum, and advice beyond the maximum.
+LENGTHS = {
+    "str": (DEFAULT_STR_LENGTH, MAX_STR_LENGTH, "; use text"),
+    "text": (DEFAULT_TEXT_LENGTH, MAX_TEXT_LENGTH, ""),
+}
 DEFAULT_DECIMAL = (12, 2)
 MAX_DECIMAL_PRECISION = 38
 # PostgreSQL truncates identifiers at 63 bytes; "ix_<feature>_audit_<field>" must fit.
@@ -467,22 +472,14 @@ def parse_field(text: str, owner: str = "entity") -> FieldSpec:
 
 def _type_arguments(name: str, type_: str, args: str | None) -> dict[str, Any]:
     """Read the parenthesised arguments of a type."""
-    if type_ == "str":
+    if type_ in LENGTHS:
+        default, maximum, advice = LENGTHS[type_]
         if args is None:
-            return {"max_length": DEFAULT_STR_LENGTH}
-        max_length = _positive_int(name, "str length", args)
-        if max_length > MAX_STR_LENGTH:
+            return {"max_length": default}
+        max_length = _positive_int(name, f"{type_} length", args)
+        if max_length > maximum:
             raise FieldSpecError(
-                f"field {name!r}: str length {max_length} is over {MAX_STR_LENGTH}; use text"
-            )
-        return {"max_length": max_length}
-    if type_ == "text":
-        if args is None:
-            return {"max_length": DEFAULT_TEXT_LENGTH}
-        max_length = _positive_int(name, "text length", args)
-        if max_length > MAX_TEXT_LENGTH:
-            raise FieldSpecError(
-                f"field {name!r}: text length {max_length} is over {MAX_TEXT_LENGTH}"
+                f"field {name!r}: {type_} length {max_length} is over {maximum}{advice}"
             )
         return {"max_length": max_length}
     if type_ == "decimal":
