@@ -4,8 +4,9 @@ Grammar (see the README)::
 
     fields   := field ("," field)*
     field    := NAME ":" TYPE ["?"] (":" MODIFIER)* ["=" DEFAULT]
-    TYPE     := str["(" maxlen ")"] | text | int | float | decimal["(" precision "," scale ")"]
-              | bool | date | datetime | uuid | enum "(" value ("|" value)* ")" | json
+    TYPE     := str["(" maxlen ")"] | text["(" maxlen ")"] | int | float
+              | decimal["(" precision "," scale ")"] | bool | date | datetime | uuid
+              | enum "(" value ("|" value)* ")" | json
     MODIFIER := unique | index
 
 Everything a template needs to know about a field (its Python annotation, its column, its
@@ -49,6 +50,15 @@ RESERVED_NAMES = RESERVED_COLUMNS | {"limit", "offset", "include_deleted", "mode
 
 DEFAULT_STR_LENGTH = 255
 MAX_STR_LENGTH = 10_000
+# Text is unbounded in the database but not in the API: every change is kept three times in
+# its audit row (snapshot, old and new value), so a default bound keeps rows and trails sane.
+DEFAULT_TEXT_LENGTH = 65_535
+MAX_TEXT_LENGTH = 1_000_000
+# Types with a length argument: its default, its maximum, and advice beyond the maximum.
+LENGTHS = {
+    "str": (DEFAULT_STR_LENGTH, MAX_STR_LENGTH, "; use text"),
+    "text": (DEFAULT_TEXT_LENGTH, MAX_TEXT_LENGTH, ""),
+}
 DEFAULT_DECIMAL = (12, 2)
 MAX_DECIMAL_PRECISION = 38
 # PostgreSQL truncates identifiers at 63 bytes; "ix_<feature>_audit_<field>" must fit.
@@ -235,7 +245,7 @@ class FieldSpec:
 
     def _constraints(self) -> list[str]:
         args = []
-        if self.type == "str":
+        if self.type in ("str", "text"):
             args.append(f"max_length={self.max_length}")
         if self.type == "decimal":
             args += [f"max_digits={self.precision}", f"decimal_places={self.scale}"]
@@ -246,7 +256,8 @@ class FieldSpec:
         args = []
         if self.has_default:
             args.append(f"default={self.default_source}")
-        args += self._constraints()
+        # The TEXT column itself is unbounded: the request DTOs enforce a text field's maximum.
+        args += [] if self.type == "text" else self._constraints()
         if self.unique:
             args.append("unique=True")
         if self.index:
@@ -511,13 +522,14 @@ def parse_field(text: str, owner: str = "entity") -> FieldSpec:
 
 def _type_arguments(name: str, type_: str, args: str | None) -> dict[str, Any]:
     """Read the parenthesised arguments of a type."""
-    if type_ == "str":
+    if type_ in LENGTHS:
+        default, maximum, advice = LENGTHS[type_]
         if args is None:
-            return {"max_length": DEFAULT_STR_LENGTH}
-        max_length = _positive_int(name, "str length", args)
-        if max_length > MAX_STR_LENGTH:
+            return {"max_length": default}
+        max_length = _positive_int(name, f"{type_} length", args)
+        if max_length > maximum:
             raise FieldSpecError(
-                f"field {name!r}: str length {max_length} is over {MAX_STR_LENGTH}; use text"
+                f"field {name!r}: {type_} length {max_length} is over {maximum}{advice}"
             )
         return {"max_length": max_length}
     if type_ == "decimal":

@@ -185,16 +185,24 @@ def slug_problem(value: object, what: str = "project_slug") -> str:
     return ""
 
 
+# HTML tags, and character references (``&lt;``, ``&#60;``) that a page would decode into them;
+# a plain ampersand ("R&D tools") is fine.
+MARKUP = re.compile(r"[<>]|&#?\w+;")
+
+
 def project_name_problem(value: object) -> str:
     """Explain why ``value`` can't name the project, or return ``""``.
 
-    The name is written into Python strings, TOML and Markdown, so it must be one printable
-    line without quotes or backslashes, and it must yield a slug.
+    The name is written into Python strings, TOML, Markdown and the HTML of the API documents,
+    so it must be one printable line without quotes, backslashes or markup characters, and it
+    must yield a slug. (Pages that show it escape it as well.)
     """
     if not isinstance(value, str) or not value.strip():
         return "project_name must not be empty"
     if any(char in value for char in "\"'\\`") or not value.isprintable():
         return f"project_name {value!r} must be one printable line without quotes or backslashes"
+    if MARKUP.search(value):
+        return f"project_name {value!r} must not contain HTML markup (< > or &...; references)"
     if not words(value):
         return f"project_name {value!r} must contain letters or digits"
     return ""

@@ -45,6 +45,8 @@ class RunningService:
     token: str
     env: dict[str, str]
     log_file: Path
+    # The process started for `serve` (uv, which runs the service as its child).
+    pid: int
 
     def log_entries(self) -> list[dict[str, Any]]:
         """What the service logged so far (JSON lines: its stderr is not a terminal)."""
@@ -79,6 +81,63 @@ class RunningService:
             headers={key.lower(): value for key, value in reply_headers.items()},
             body=json.loads(raw) if raw else None,
         )
+
+
+def resident_kib(pid: int) -> int:
+    """Resident memory (VmRSS, KiB) of process ``pid`` and all its descendants (Linux)."""
+    total = 0
+    pending = [pid]
+    while pending:
+        current = pending.pop()
+        status = Path(f"/proc/{current}/status").read_text()
+        total += next(
+            int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")
+        )
+        for task in Path(f"/proc/{current}/task").iterdir():
+            pending.extend(int(child) for child in (task / "children").read_text().split())
+    return total
+
+
+def post_raw(
+    base_url: str, path: str, size: int, headers: Mapping[str, str], *, chunked: bool = False
+) -> int:
+    """POST ``size`` bytes of body over a bare socket; return the status the service answers.
+
+    The body is streamed from a thread in 1 MiB pieces (as Content-Length or chunked); the
+    answer is read as soon as it comes, and the streaming stops when the service hangs up.
+    """
+    host, port = base_url.removeprefix("http://").split(":")
+    piece = b"x" * (1024 * 1024)
+    framing = "Transfer-Encoding: chunked" if chunked else f"Content-Length: {size}"
+    head = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+    request = f"POST {path} HTTP/1.1\r\nHost: {host}\r\n{head}{framing}\r\n\r\n".encode()
+    with socket.create_connection((host, int(port)), timeout=30) as connection:
+        connection.sendall(request)
+
+        def stream() -> None:
+            sent = 0
+            try:
+                while sent < size:
+                    chunk = piece[: size - sent]
+                    frame = b"%x\r\n%s\r\n" % (len(chunk), chunk) if chunked else chunk
+                    connection.sendall(frame)
+                    sent += len(chunk)
+                if chunked:
+                    connection.sendall(b"0\r\n\r\n")
+            except OSError:
+                return  # the service answered and closed the connection: nothing more to send
+
+        sender = threading.Thread(target=stream, daemon=True)
+        sender.start()
+        answer = b""
+        while b"\r\n" not in answer:
+            received = connection.recv(4096)
+            if not received:
+                break
+            answer += received
+        connection.shutdown(socket.SHUT_RDWR)
+        sender.join(timeout=30)
+    return int(answer.split(b" ", 2)[1])
 
 
 def free_port() -> int:
@@ -135,7 +194,9 @@ def serving(
         base_url = f"http://127.0.0.1:{port}"
         try:
             wait_until_healthy(base_url, process)
-            yield RunningService(service, base_url, minted.stdout.strip(), env, log_file)
+            yield RunningService(
+                service, base_url, minted.stdout.strip(), env, log_file, process.pid
+            )
         finally:
             process.terminate()
             process.wait(timeout=30)
@@ -159,5 +220,5 @@ def race_for_one_version(
 
     with ThreadPoolExecutor(max_workers=CONCURRENT_WRITERS) as pool:
         statuses = Counter(pool.map(patch, range(CONCURRENT_WRITERS)))
-    trail = live.request("GET", f"{item}/audit").body
+    trail = live.request("GET", f"{item}/audit").body["items"]
     return statuses, [entry["action_code"] for entry in trail]

@@ -19,6 +19,8 @@ import pytest
 
 from extensions.fields import (
     DEFAULT_STR_LENGTH,
+    DEFAULT_TEXT_LENGTH,
+    MAX_TEXT_LENGTH,
     NO_DEFAULT,
     FieldSpec,
     FieldSpecError,
@@ -40,7 +42,9 @@ from extensions.fields import (
         ("title:str(120)", FieldSpec("title", "str", max_length=120)),
         ("title:str(1)", FieldSpec("title", "str", max_length=1)),
         ("title:str(10000)", FieldSpec("title", "str", max_length=10_000)),
-        ("body:text", FieldSpec("body", "text")),
+        ("body:text", FieldSpec("body", "text", max_length=DEFAULT_TEXT_LENGTH)),
+        ("body:text(2000)", FieldSpec("body", "text", max_length=2000)),
+        ("body:text(1000000)", FieldSpec("body", "text", max_length=MAX_TEXT_LENGTH)),
         ("quantity:int", FieldSpec("quantity", "int")),
         ("weight:float", FieldSpec("weight", "float")),
         ("price:decimal", FieldSpec("price", "decimal", precision=12, scale=2)),
@@ -342,6 +346,10 @@ RESERVED_MESSAGE = (
         ("name:str()", "field 'name': str length must be a positive whole number, got ''"),
         ("name:str(1.5)", "field 'name': str length must be a positive whole number, got '1.5'"),
         ("name:str(10001)", "field 'name': str length 10001 is over 10000; use text"),
+        # text length
+        ("body:text(0)", "field 'body': text length must be a positive whole number, got '0'"),
+        ("body:text(big)", "field 'body': text length must be a positive whole number, got 'big'"),
+        ("body:text(1000001)", "field 'body': text length 1000001 is over 1000000"),
         # decimal
         ("price:decimal(10)", "field 'price': decimal takes (precision,scale), got (10)"),
         ("price:decimal(10,2,1)", "field 'price': decimal takes (precision,scale), got (10,2,1)"),
@@ -363,7 +371,6 @@ RESERVED_MESSAGE = (
         ("price:decimal(1,2)", "field 'price': decimal scale 2 is greater than precision 1"),
         # Arguments on types that take none
         ("count:int(4)", "field 'count': type 'int' takes no arguments, got (4)"),
-        ("body:text(100)", "field 'body': type 'text' takes no arguments, got (100)"),
         ("at:datetime(6)", "field 'at': type 'datetime' takes no arguments, got (6)"),
         ("data:json()", "field 'data': type 'json' takes no arguments, got ()"),
         # Names
@@ -716,8 +723,13 @@ def test_enum_class_is_named_after_the_owner(owner: str, name: str, enum_class: 
             ['default="abc"', "max_length=8"],
             ["default=None", "max_length=8"],
         ),
-        ("body:text", ["sa_type=Text"], [], ["default=None"]),
-        ("body:text?", ["default=None", "sa_type=Text"], ["default=None"], ["default=None"]),
+        ("body:text", ["sa_type=Text"], ["max_length=65535"], ["default=None", "max_length=65535"]),
+        (
+            "body:text(500)?",
+            ["default=None", "sa_type=Text"],
+            ["default=None", "max_length=500"],
+            ["default=None", "max_length=500"],
+        ),
         ("qty:int", [], [], ["default=None"]),
         ("qty:int:index=1", ["default=1", "index=True"], ["default=1"], ["default=None"]),
         ("weight:float?", ["default=None"], ["default=None"], ["default=None"]),
@@ -795,7 +807,8 @@ def test_type_imports() -> None:
     [
         ("code:str(10)", ["12345", '"x" * 11']),
         ("name:str", ["12345", '"x" * 256']),
-        ("body:text", ["12345"]),
+        ("body:text", ["12345", '"x" * 65536']),
+        ("body:text(20)", ["12345", '"x" * 21']),
         ("qty:int", ['"not an int"']),
         ("ok:bool", ['"not a bool"']),
         ("tags:json", ['"not an object"', """json.loads('{"a": ' * 33 + "1" + "}" * 33)"""]),
@@ -849,7 +862,8 @@ def accepts(spec: FieldSpec, value: object) -> bool:
         max_length = spec.max_length or DEFAULT_STR_LENGTH
         return isinstance(value, str) and len(value) <= max_length
     if spec.type == "text":
-        return isinstance(value, str)
+        max_length = spec.max_length or DEFAULT_TEXT_LENGTH
+        return isinstance(value, str) and len(value) <= max_length
     if spec.type == "int":
         return isinstance(value, int) and not isinstance(value, bool)
     if spec.type == "float":

@@ -386,6 +386,22 @@ def test_project_names_with_quotes_backslashes_or_control_characters_are_refused
     )
 
 
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Inv</title><script>alert(document.domain)</script><title>",
+        "Less < More",
+        "Arrow -> Service",
+        "Encoded &lt;b&gt; Service",
+        "Numeric &#60; Service",
+    ],
+)
+def test_project_names_with_html_markup_are_refused(name: str) -> None:
+    assert project_name_problem(name) == (
+        f"project_name {name!r} must not contain HTML markup (< > or &...; references)"
+    )
+
+
 @pytest.mark.parametrize("name", ["---", "!!!", "-- __ --"])
 def test_project_names_without_letters_or_digits_are_refused(name: str) -> None:
     assert project_name_problem(name) == f"project_name {name!r} must contain letters or digits"

@@ -24,6 +24,11 @@ FEATURE = {"domain": "catalog", "name": "product", "fields": "name:str(80)"}
 BAD_ANSWERS: dict[str, tuple[dict[str, Any], str]] = {
     "empty project name": ({"project_name": "  "}, "project_name must not be empty"),
     "quote in project name": ({"project_name": 'My "Best" Service'}, "without quotes"),
+    "script in project name": (
+        {"project_name": "Inv</title><script>alert(document.domain)</script><title>"},
+        "must not contain HTML markup",
+    ),
+    "escape sequence in project name": ({"project_name": "Inv\x1b]0;owned\x07"}, "printable"),
     "slug not kebab-case": ({"project_slug": "My_Service"}, "must be kebab-case"),
     "package not snake_case": ({"package_name": "InventoryService"}, "not a snake_case"),
     "package is a keyword": ({"package_name": "class"}, "is a Python keyword"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import stat
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -10,7 +11,14 @@ from typing import Any
 import pytest
 
 from tests.conftest import Service, run
-from tests.live_service import CONCURRENT_WRITERS, RunningService, race_for_one_version, serving
+from tests.live_service import (
+    CONCURRENT_WRITERS,
+    RunningService,
+    post_raw,
+    race_for_one_version,
+    resident_kib,
+    serving,
+)
 
 pytestmark = [pytest.mark.generation, pytest.mark.answer_set("several-features")]
 
@@ -58,7 +66,7 @@ def test_every_feature_serves_its_rest_surface(running: RunningService, route: s
     assert running.request("DELETE", item).status == 204
     assert running.request("GET", item).status == 404
     assert running.request("POST", f"{item}/restore").status == 200
-    trail = running.request("GET", f"{item}/audit").body
+    trail = running.request("GET", f"{item}/audit").body["items"]
     prefix = ACTION_PREFIXES[route]
     assert [entry["action_code"] for entry in trail] == [
         f"{prefix}_RESTORED",
@@ -120,8 +128,13 @@ MINT_EXPIRED = """
 from datetime import UTC, datetime, timedelta
 from shop_service.auth import create_access_token
 from shop_service.settings import Settings
-an_hour_ago = datetime.now(UTC) - timedelta(hours=1)
-print(create_access_token(Settings(), subject="u-42", full_name="Late", now=an_hour_ago))
+two_hours_ago = datetime.now(UTC) - timedelta(hours=2)
+lifetime = timedelta(hours=1)
+print(
+    create_access_token(
+        Settings(), subject="u-42", full_name="Late", now=two_hours_ago, lifetime=lifetime
+    )
+)
 """
 
 
@@ -171,7 +184,7 @@ def test_request_logs_are_json_with_ids_that_the_audit_rows_share(
     assert events >= {"category.created", "request.completed"}
     assert {entry["user_id"] for entry in entries} == {"u-42"}
     assert running.token not in running.log_file.read_text()
-    trail = running.request("GET", f"/catalog/categories/{reply.body['id']}/audit").body
+    trail = running.request("GET", f"/catalog/categories/{reply.body['id']}/audit").body["items"]
     assert trail[0]["request_id"] == "trace-7"
 
 
@@ -193,3 +206,47 @@ def test_an_outside_schemathesis_run_finds_no_server_error(running: RunningServi
         cwd=running.service.path,
     )
     assert result.returncode == 0, result.explain()
+
+
+# The issue's figure: an anonymous 300 MB POST grew the server from 156 MB to 699 MB.
+HUGE_BODY = 300 * 1024 * 1024
+# What the service may grow by while refusing it (allocator noise, a few buffers).
+MAX_GROWTH_KIB = 20 * 1024
+
+
+@pytest.mark.parametrize(
+    ("authorized", "chunked", "status"),
+    [(False, False, 401), (False, True, 401), (True, False, 413), (True, True, 413)],
+    ids=["anonymous", "anonymous-chunked", "writer", "writer-chunked"],
+)
+def test_a_300_mb_post_is_refused_without_the_memory_growing(
+    running: RunningService, authorized: bool, chunked: bool, status: int
+) -> None:
+    headers = {"Content-Type": "application/json"}
+    if authorized:
+        headers["Authorization"] = f"Bearer {running.token}"
+    assert running.request("GET", "/catalog/products").status == 200  # warm up
+    before = resident_kib(running.pid)
+    started = time.monotonic()
+    answered = post_raw(running.base_url, "/catalog/products", HUGE_BODY, headers, chunked=chunked)
+    elapsed = time.monotonic() - started
+    after = resident_kib(running.pid)
+    # Shown with -s: the figures the report quotes.
+    print(
+        f"\n300 MB POST {authorized=} {chunked=}: {answered} in {elapsed:.2f} s, "
+        f"RSS {before} KiB -> {after} KiB ({after - before:+d} KiB)"
+    )
+    assert answered == status
+    assert after - before < MAX_GROWTH_KIB, f"grew by {after - before} KiB"
+    assert running.request("GET", "/health", authorized=False).status == 200
+
+
+def test_responses_carry_security_headers_and_no_server_banner(running: RunningService) -> None:
+    reply = running.request("GET", "/catalog/products")
+    assert "server" not in reply.headers
+    assert reply.headers["x-content-type-options"] == "nosniff"
+    assert reply.headers["cache-control"] == "no-store"
+
+
+def test_the_env_file_is_readable_by_its_owner_only(running: RunningService) -> None:
+    assert stat.S_IMODE((running.service.path / ".env").stat().st_mode) == 0o600

@@ -12,6 +12,7 @@ import difflib
 import json
 import shutil
 import sqlite3
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -195,9 +196,11 @@ def test_the_minimum_copier_version_covers_what_the_template_uses() -> None:
     assert any("{% yield " in path for path in template_paths)
     # `{% yield %}` in path names arrived in Copier 9.5.0; 9.4 can't even parse the template.
     assert Version(config["_min_copier_version"]) >= Version("9.5.0")
-    # Tasks run several times per update (old copy, project, new copy): none exist, so none
-    # can misbehave. One added later must be idempotent, and a test here must show it.
-    assert "_tasks" not in config, "make the new task idempotent and test it, then drop this"
+    # Tasks run several times per update (old copy, project, new copy). The one task (making
+    # .env private) runs on copy only and is idempotent; the update test below checks .env.
+    tasks = config.get("_tasks", [])
+    assert [task["when"] for task in tasks] == ["{{ _copier_operation == 'copy' }}"]
+    assert "chmod(0o600)" in " ".join(tasks[0]["command"])
 
 
 def test_a_new_feature_changes_the_shared_files_by_small_added_hunks(tmp_path: Path) -> None:
@@ -258,11 +261,11 @@ def test_an_update_keeps_the_team_edits_and_brings_the_release_and_a_new_feature
             'PLURAL_NOUN = "products"\n',
         ),
         "tests/test_settings.py": (
-            'assert "k" * 40 not in str(settings.model_dump())\n',
-            'assert "k" * 40 not in str(settings.model_dump())\n\n\n'
+            "assert STRONG_SECRET not in str(settings.model_dump())\n",
+            "assert STRONG_SECRET not in str(settings.model_dump())\n\n\n"
             "def test_support_email_has_a_default() -> None:\n"
             '    settings = Settings(_env_file=None, environment="test", '
-            'jwt_secret=SecretStr("k" * 40))\n'
+            "jwt_secret=SecretStr(STRONG_SECRET))\n"
             '    assert settings.support_email == "support@example.com"\n',
         ),
         "README.md": (
@@ -274,6 +277,9 @@ def test_an_update_keeps_the_team_edits_and_brings_the_release_and_a_new_feature
     for path, (old, new) in team_edits.items():
         edit(root / path, old, new)
     commit_all(root, "Team edits")
+    env_file = root / ".env"
+    secret_settings = env_file.read_text()
+    assert stat.S_IMODE(env_file.stat().st_mode) == 0o600
 
     run_update(
         root,
@@ -295,6 +301,8 @@ def test_an_update_keeps_the_team_edits_and_brings_the_release_and_a_new_feature
     assert "PurchaseOrder" in (root / "src/shared/db/tables.py").read_text()
     assert answers_of(root)["_commit"] == "0.2.0"
     assert feature_names(root) == ["product", "purchase_order"]
+    assert env_file.read_text() == secret_settings
+    assert stat.S_IMODE(env_file.stat().st_mode) == 0o600
     install(root)
     assert_gates_pass(service)
 

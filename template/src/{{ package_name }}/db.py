@@ -35,11 +35,17 @@ def create_db_engine(database_url: str, *, pool_size: int = 5, max_overflow: int
     workers each needs R * W * (pool_size + max_overflow) connections from the server.
     """
     url = make_url(database_url)
+    # hide_parameters: a failed statement's error (and so the error log) names the statement
+    # but not the row values it carried, which may be personal or secret.
     if url.get_backend_name() != "sqlite":
         # Pre-ping finds pooled connections that a restart of the server has cut, and
         # replaces them before a statement of the request runs on one.
         engine = create_engine(
-            url, pool_pre_ping=True, pool_size=pool_size, max_overflow=max_overflow
+            url,
+            pool_pre_ping=True,
+            pool_size=pool_size,
+            max_overflow=max_overflow,
+            hide_parameters=True,
         )
         event.listen(engine, "do_connect", connect_with_one_retry)
         return engine
@@ -50,6 +56,7 @@ def create_db_engine(database_url: str, *, pool_size: int = 5, max_overflow: int
         connect_args={"check_same_thread": False},
         # An in-memory database lives as long as its one connection: share it.
         poolclass=StaticPool if in_memory else None,
+        hide_parameters=True,
     )
     event.listen(engine, "connect", _enable_sqlite_foreign_keys)
     return engine

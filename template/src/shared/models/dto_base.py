@@ -93,11 +93,16 @@ class UpdateDTO(InputDTO):
         return self.model_dump(exclude_unset=True)
 
 
-class ListQuery(InputDTO):
-    """Paging of a list endpoint; features add their sort keys and filters."""
+class PageQuery(InputDTO):
+    """Paging of a list: how many items, after how many."""
 
     limit: int = Field(default=DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
     offset: int = Field(default=0, ge=0, le=INT_MAX)
+
+
+class ListQuery(PageQuery):
+    """Paging of a list endpoint; features add their sort keys and filters."""
+
     include_deleted: bool = Field(default=False, description="Also list soft-deleted rows")
     sort: str = Field(default="created_at", description="A column; prefix - for descending")
 
