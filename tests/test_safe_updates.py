@@ -164,13 +164,15 @@ def test_a_committed_service_run_once_with_uv_accepts_add_feature(tmp_path: Path
     assert (service / INVOICE_FILES[0]).is_file()
 
 
-def release_a_change(template: Path, tag: str, copier_config_lines: str = "") -> None:
-    """Release ``tag`` of ``template``: a README line, and ``copier_config_lines`` if any."""
+def release_a_change(template: Path, tag: str, task: str = "") -> None:
+    """Release ``tag`` of ``template``: a README line, and one more task if ``task`` is given."""
     with (template / "template/README.md.jinja").open("a") as readme:
         readme.write(f"\nReleased as {tag}.\n")
-    if copier_config_lines:
-        with (template / "copier.yml").open("a") as config:
-            config.write(f"\n{copier_config_lines}\n")
+    if task:
+        config = template / "copier.yml"
+        text = config.read_text()
+        assert text.count("\n_tasks:\n") == 1, "the template's own task list"
+        config.write_text(text.replace("\n_tasks:\n", f"\n_tasks:\n  - {task}\n"))
     commit_all(template, f"Release {tag}")
     git("tag", tag, cwd=template)
 
@@ -182,7 +184,7 @@ def test_update_without_trust_runs_no_task_and_names_the_source(tmp_path: Path) 
     changed = tmp_path / "changed-template"
     git("clone", "-q", str(template), str(changed), cwd=tmp_path)
     marker = tmp_path / "task-ran"
-    release_a_change(changed, "0.2.0", f"_tasks:\n  - touch {marker}")
+    release_a_change(changed, "0.2.0", task=f"touch {marker}")
     answers_file = service.path / ".copier-answers.yml"
     answers_file.write_text(answers_file.read_text().replace(str(template), str(changed)))
     commit_all(service.path, "A one-line change that points the service at another template")
