@@ -71,6 +71,7 @@ class BackendServiceExtension(Extension):
         fields = _submodule("fields")
         features = _submodule("features")
         formatting = _submodule("formatting")
+        imports = _submodule("imports")
         filters: dict[str, Any] = {
             "snake": naming.snake,
             "upper_snake": naming.upper_snake,
@@ -94,6 +95,7 @@ class BackendServiceExtension(Extension):
             "table_names": features.table_names,
             "registry_imports": features.registry_imports,
             "code_list": features.code_list,
+            "from_imports": imports.from_imports,
         }
         environment.filters.update(filters)
         environment.globals.update(

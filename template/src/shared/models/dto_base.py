@@ -120,6 +120,19 @@ class ListQuery(PageQuery):
         return self.sort.removeprefix("-"), self.sort.startswith("-")
 
 
+class AuditReadBase(BaseModel):
+    """One row of an audit trail as the API shows it; a feature adds its entity id and codes."""
+
+    id: str
+    performed_by_user_id: str
+    performed_by_user_name: str
+    description: str
+    data_snapshot: dict[str, Any] | None
+    changes: dict[str, Any] | None
+    request_id: str | None
+    created_at: datetime
+
+
 class Page(BaseModel, Generic[ItemT]):
     """One page of a list, with the total number of matching rows."""
 

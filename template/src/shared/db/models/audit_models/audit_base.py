@@ -1,0 +1,54 @@
+"""Columns and rules every feature's audit table shares.
+
+A feature's audit model (``ProductAudit``) adds only what is its own: the table name, the
+column that points at its entity (``product_id``) and its action-code enum.
+"""
+
+from datetime import datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import Index, Text
+from sqlmodel import Field, SQLModel
+
+from shared.db.models.base_model import (
+    ID_LENGTH,
+    JSON_DOCUMENT,
+    NAME_LENGTH,
+    REQUEST_ID_LENGTH,
+    UTCDateTime,
+    new_id,
+    utc_now,
+)
+
+
+class AuditBase(SQLModel):
+    """One change to one entity: who, what, when, and the entity as the change left it.
+
+    Rows are appended in the transaction of the change they describe and never changed: the
+    migrations install a database trigger that refuses UPDATE and DELETE on every audit table.
+    """
+
+    # The column naming the entity a row is about: "product_id" in ``product_audit``.
+    entity_id_field: ClassVar[str]
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=ID_LENGTH)
+    performed_by_user_id: str = Field(index=True, max_length=NAME_LENGTH)
+    performed_by_user_name: str = Field(max_length=NAME_LENGTH)
+    description: str = Field(sa_type=Text)
+    data_snapshot: dict[str, Any] | None = Field(default=None, sa_type=JSON_DOCUMENT)
+    # For updates: {"field": {"old": ..., "new": ...}} for every field that changed.
+    changes: dict[str, Any] | None = Field(default=None, sa_type=JSON_DOCUMENT)
+    # The request that made the change (X-Request-ID): ties the row to the request's logs.
+    request_id: str | None = Field(default=None, max_length=REQUEST_ID_LENGTH)
+    created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
+
+    @property
+    def entity_id(self) -> str:
+        """The id of the entity this row is about, whatever the feature calls its column."""
+        value: str = getattr(self, self.entity_id_field)
+        return value
+
+
+def audit_trail_index(table: str, entity_id_field: str) -> tuple[Index]:
+    """The index the service reads a trail by: one entity's rows, in time order."""
+    return (Index(f"ix_{table}_trail", entity_id_field, "created_at"),)

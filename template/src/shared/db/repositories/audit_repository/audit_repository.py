@@ -1,0 +1,48 @@
+"""The repository every feature's audit table gets: append and read, never change."""
+
+from typing import Any, Generic, TypeVar
+
+from sqlmodel import Session, col, func, select
+
+from shared.db.models.audit_models.audit_base import AuditBase
+
+AuditT = TypeVar("AuditT", bound=AuditBase)
+
+
+class AuditRepository(Generic[AuditT]):
+    """Rows of one audit table. A feature's audit repository names the table."""
+
+    model: type[AuditT]
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def create(self, audit: AuditT) -> AuditT:
+        """Create new audit entry."""
+        self.session.add(audit)
+        self.session.flush()
+        self.session.refresh(audit)
+        return audit
+
+    def get_trail(self, entity_id: str) -> list[AuditT]:
+        """Every audit entry of one entity, newest first."""
+        return self.get_page(entity_id, limit=None)
+
+    def get_page(self, entity_id: str, *, limit: int | None, offset: int = 0) -> list[AuditT]:
+        """``limit`` audit entries of one entity (None: all) after ``offset``, newest first."""
+        statement = (
+            select(self.model)
+            .where(self._entity_id_column() == entity_id)
+            .order_by(col(self.model.created_at).desc(), col(self.model.id).desc())
+            .offset(offset)
+            .limit(limit)
+        )
+        return list(self.session.exec(statement).all())
+
+    def count(self, entity_id: str) -> int:
+        """How many audit entries one entity has."""
+        statement = select(func.count()).where(self._entity_id_column() == entity_id)
+        return self.session.exec(statement).one()
+
+    def _entity_id_column(self) -> Any:
+        return col(getattr(self.model, self.model.entity_id_field))

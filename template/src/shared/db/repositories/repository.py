@@ -1,0 +1,56 @@
+"""The repository every feature's entity table gets: add, find and list. Never commits."""
+
+from typing import Generic, TypeVar
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from shared.db.models.base_model import EntityBase
+from shared.models.dto_base import ListQuery
+
+EntityT = TypeVar("EntityT", bound=EntityBase)
+
+
+class Repository(Generic[EntityT]):
+    """Rows of one entity table. A feature's repository names the table and adds its queries.
+
+    It flushes so that the database checks each write at once; the editor service commits.
+    """
+
+    model: type[EntityT]
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, entity: EntityT) -> EntityT:
+        """Stage a new or changed row and flush it."""
+        self.session.add(entity)
+        self.session.flush()
+        self.session.refresh(entity)
+        return entity
+
+    def get(self, entity_id: str) -> EntityT | None:
+        """Return the row with this id, soft-deleted or not."""
+        return self.session.get(self.model, entity_id)
+
+    def exists_with(self, field: str, value: object, *, exclude_id: str | None = None) -> bool:
+        """Whether a row other than ``exclude_id`` holds ``value`` in ``field``."""
+        statement = select(self.model.id).where(getattr(self.model, field) == value)
+        if exclude_id is not None:
+            statement = statement.where(col(self.model.id) != exclude_id)
+        return self.session.exec(statement.limit(1)).first() is not None
+
+    def list_page(self, query: ListQuery) -> tuple[list[EntityT], int]:
+        """Return one page of rows matching ``query``, in its order, and the count of all."""
+        statement = select(self.model)
+        if not query.include_deleted:
+            statement = statement.where(col(self.model.deleted_at).is_(None))
+        for field, value in query.filters().items():
+            statement = statement.where(getattr(self.model, field) == value)
+        total = self.session.exec(select(func.count()).select_from(statement.subquery())).one()
+        sort_column, descending = query.ordering()
+        sort_key = col(getattr(self.model, sort_column))
+        order = sort_key.desc() if descending else sort_key
+        ordered = statement.order_by(order, col(self.model.id))
+        page = ordered.offset(query.offset).limit(query.limit)
+        return list(self.session.exec(page).all()), total

@@ -1,0 +1,321 @@
+"""The audited editor service every feature's editor service is made of.
+
+It owns the unit of work of each change: the row and its audit row are flushed together and
+committed once, or rolled back together. It checks versions (If-Match), unique fields and the
+soft-delete state, writes the audit row with its changes, and logs the event. A feature's
+service (``ProductEditorService``) names its types, keeps the seed's verbs
+(``create_product(data, created_by_user)`` ...) and holds the feature's business rules in
+the hooks below; a fix to this machinery is a change to this one file.
+"""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, ClassVar, Generic, TypeVar
+
+from pydantic_core import to_jsonable_python
+from sqlmodel import Session
+
+from shared.db.models.audit_models.audit_base import AuditBase
+from shared.db.models.base_model import EntityBase, utc_now
+from shared.db.repositories.audit_repository.audit_repository import AuditRepository
+from shared.db.repositories.repository import Repository
+from shared.db.transaction import transaction
+from shared.errors import ConflictError, NotFoundError, PreconditionFailedError
+from shared.logging.logger import get_logger
+from shared.models.dto_base import InputDTO, ListQuery, PageQuery, UpdateDTO
+from shared.models.minimal_user import MinimalUser
+
+EntityT = TypeVar("EntityT", bound=EntityBase)
+AuditT = TypeVar("AuditT", bound=AuditBase)
+CreateT = TypeVar("CreateT", bound=InputDTO)
+UpdateT = TypeVar("UpdateT", bound=UpdateDTO)
+
+# The four changes every feature audits; a feature's action-code enum has one member for each,
+# its value the feature's name and the change (PRODUCT_CREATED ... PRODUCT_RESTORED).
+CHANGE_KINDS = ("CREATED", "UPDATED", "DELETED", "RESTORED")
+
+
+@dataclass(frozen=True)
+class ChangeOrigin:
+    """Where a change comes from, beyond its user: recorded on its audit row.
+
+    The API passes the id it gave the request; a script or the CLI may pass nothing.
+    """
+
+    request_id: str | None = None
+
+
+class AuditedEditorService(Generic[EntityT, AuditT, CreateT, UpdateT]):
+    """Create, read, change, soft-delete and restore one feature's entities, each change audited.
+
+    Subclasses set ``name`` (the feature's snake_case name: log events and action codes),
+    ``noun`` (how messages name one entity) and ``actions`` (the feature's action-code enum),
+    and may override the business-rule hooks ``validate_create``,
+    ``validate_update`` and ``after_change``.
+    """
+
+    name: ClassVar[str]
+    noun: ClassVar[str]
+    actions: ClassVar[type[StrEnum]]
+    # Fields whose values no two rows may share. Checked before writing so that the conflict
+    # names the field; the database's unique constraints back the check up against races.
+    unique_fields: ClassVar[tuple[str, ...]] = ()
+
+    # Set by the feature's __init__, which also gives them the seed's names (``product_repo``).
+    repository: Repository[EntityT]
+    audit_repo: AuditRepository[AuditT]
+
+    def __init__(self, session: Session, origin: ChangeOrigin | None = None) -> None:
+        self.session = session
+        self.origin = origin or ChangeOrigin()
+        self.logger = get_logger(type(self).__module__)
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Refuse, at import, a feature whose action enum lacks one of the four changes."""
+        super().__init_subclass__(**kwargs)
+        actions = cls.__dict__.get("actions")
+        if actions is None:
+            return
+        values = {member.value for member in actions}
+        missing = [code for code in _action_codes(cls.name) if code not in values]
+        if missing:
+            msg = f"{actions.__name__} lacks the action codes {', '.join(missing)}"
+            raise TypeError(msg)
+
+    # -- Business-rule hooks: a feature overrides these ----------------------------------
+
+    def validate_create(self, values: dict[str, Any]) -> None:
+        """Refuse a new entity that breaks a business rule, by raising a DomainError."""
+
+    def validate_update(self, entity: EntityT, updates: dict[str, Any]) -> None:
+        """Refuse a change (``updates``: the fields that change) by raising a DomainError."""
+
+    def after_change(self, entity: EntityT, action: StrEnum) -> None:
+        """React to a change inside its transaction: what this writes commits with it."""
+
+    # -- Reads ----------------------------------------------------------------------------
+
+    def get(self, entity_id: str) -> EntityT:
+        """Return a live entity.
+
+        Raises:
+            NotFoundError: no entity has this id, or it is soft-deleted.
+        """
+        entity = self.repository.get(entity_id)
+        if entity is None or entity.deleted_at is not None:
+            msg = f"{self.noun} {entity_id} not found"
+            raise NotFoundError(msg)
+        return entity
+
+    def list_page(self, query: ListQuery) -> tuple[list[EntityT], int]:
+        """Return one page of entities matching ``query`` and the count of all matches."""
+        return self.repository.list_page(query)
+
+    def get_audit_trail(self, entity_id: str) -> list[AuditT]:
+        """Return the audit trail of an entity, soft-deleted or not, newest first.
+
+        Raises:
+            NotFoundError: no entity has this id.
+        """
+        self._get_including_deleted(entity_id)
+        return self.audit_repo.get_trail(entity_id)
+
+    def get_audit_page(self, entity_id: str, query: PageQuery) -> tuple[list[AuditT], int]:
+        """Return one page of an entity's audit trail, newest first, and its length.
+
+        Raises:
+            NotFoundError: no entity has this id.
+        """
+        self._get_including_deleted(entity_id)
+        entries = self.audit_repo.get_page(entity_id, limit=query.limit, offset=query.offset)
+        return entries, self.audit_repo.count(entity_id)
+
+    # -- Changes --------------------------------------------------------------------------
+
+    def create(self, data: CreateT, user: MinimalUser) -> EntityT:
+        """Create an entity and its CREATED audit row.
+
+        Raises:
+            ConflictError: a unique field's value is taken.
+        """
+        with transaction(self.session):
+            values = data.model_dump()
+            self.validate_create(values)
+            self._ensure_unique(values)
+            entity = self.repository.add(self.repository.model(**values))
+            self._record(entity, "CREATED", user)
+        self.session.refresh(entity)
+        self._log(entity.id, "created", user)
+        return entity
+
+    def update(
+        self,
+        entity_id: str,
+        data: UpdateT,
+        user: MinimalUser,
+        expected_versions: frozenset[int] | None = None,
+    ) -> EntityT:
+        """Apply the fields sent in ``data``; audit them with old and new values.
+
+        A request that changes nothing writes nothing, not even an audit row.
+        ``expected_versions`` (from If-Match) are the versions the change may apply to.
+
+        Raises:
+            NotFoundError: no live entity has this id.
+            ConflictError: a unique field's new value is taken.
+            PreconditionFailedError: the entity is at another version, or another writer
+                changed it first.
+        """
+        with self._change(entity_id):
+            entity = self.get(entity_id)
+            self._check_version(entity, expected_versions)
+            updates = {
+                field: value
+                for field, value in data.changes().items()
+                if getattr(entity, field) != value
+            }
+            if updates:
+                self.validate_update(entity, updates)
+                self._ensure_unique(updates, exclude_id=entity_id)
+                changes = {
+                    field: {
+                        "old": to_jsonable_python(getattr(entity, field)),
+                        "new": to_jsonable_python(value),
+                    }
+                    for field, value in updates.items()
+                }
+                for field, value in updates.items():
+                    setattr(entity, field, value)
+                entity.touch()
+                self.repository.add(entity)
+                self._record(entity, "UPDATED", user, changes)
+        self.session.refresh(entity)
+        if updates:
+            self._log(entity_id, "updated", user, fields=list(updates))
+        return entity
+
+    def delete(
+        self,
+        entity_id: str,
+        user: MinimalUser,
+        expected_versions: frozenset[int] | None = None,
+    ) -> EntityT:
+        """Soft-delete an entity: it leaves lists and reads, its row and trail stay.
+
+        Raises:
+            NotFoundError: no live entity has this id.
+            PreconditionFailedError: the entity is at another version, or another writer
+                changed it first.
+        """
+        with self._change(entity_id):
+            entity = self.get(entity_id)
+            self._check_version(entity, expected_versions)
+            now = utc_now()
+            entity.deleted_at = now
+            entity.touch(now)
+            self.repository.add(entity)
+            self._record(entity, "DELETED", user)
+        self.session.refresh(entity)
+        self._log(entity_id, "deleted", user)
+        return entity
+
+    def restore(
+        self,
+        entity_id: str,
+        user: MinimalUser,
+        expected_versions: frozenset[int] | None = None,
+    ) -> EntityT:
+        """Bring a soft-deleted entity back.
+
+        Raises:
+            NotFoundError: no entity has this id.
+            ConflictError: the entity is not deleted.
+            PreconditionFailedError: the entity is at another version, or another writer
+                changed it first.
+        """
+        with self._change(entity_id):
+            entity = self._get_including_deleted(entity_id)
+            self._check_version(entity, expected_versions)
+            if entity.deleted_at is None:
+                msg = f"{self.noun} {entity_id} is not deleted"
+                raise ConflictError(msg)
+            entity.deleted_at = None
+            entity.touch()
+            self.repository.add(entity)
+            self._record(entity, "RESTORED", user)
+        self.session.refresh(entity)
+        self._log(entity_id, "restored", user)
+        return entity
+
+    # -- Machinery ------------------------------------------------------------------------
+
+    @contextmanager
+    def _change(self, entity_id: str) -> Iterator[None]:
+        """The transaction of a change to a stored row; a lost race names the current version."""
+        try:
+            with transaction(self.session):
+                yield
+        except PreconditionFailedError as error:
+            if error.current_version is not None:
+                raise
+            current = self.repository.get(entity_id)
+            version = None if current is None else current.version
+            raise PreconditionFailedError(str(error), current_version=version) from error
+
+    def _check_version(self, entity: EntityT, expected_versions: frozenset[int] | None) -> None:
+        if expected_versions is None or entity.version in expected_versions:
+            return
+        msg = f"{self.noun} {entity.id} is at version {entity.version}"
+        raise PreconditionFailedError(msg, current_version=entity.version)
+
+    def _get_including_deleted(self, entity_id: str) -> EntityT:
+        entity = self.repository.get(entity_id)
+        if entity is None:
+            msg = f"{self.noun} {entity_id} not found"
+            raise NotFoundError(msg)
+        return entity
+
+    def _ensure_unique(self, values: dict[str, Any], exclude_id: str | None = None) -> None:
+        for field in self.unique_fields:
+            if field in values and self.repository.exists_with(
+                field, values[field], exclude_id=exclude_id
+            ):
+                msg = f"another {self.noun} already has this {field}: {values[field]!r}"
+                raise ConflictError(msg)
+
+    def _record(
+        self,
+        entity: EntityT,
+        kind: str,
+        user: MinimalUser,
+        changes: dict[str, Any] | None = None,
+    ) -> None:
+        """Append the audit row of a change, in the change's transaction, then run the hook."""
+        action = self.actions(f"{self.name.upper()}_{kind}")
+        description = action.value.replace("_", " ").capitalize()
+        if changes:
+            description = f"{description}: {', '.join(changes)}"
+        row: dict[str, Any] = {
+            self.audit_repo.model.entity_id_field: entity.id,
+            "performed_by_user_id": user.id,
+            "performed_by_user_name": user.full_name,
+            "action_code": action,
+            "description": description,
+            "data_snapshot": entity.model_dump(mode="json"),
+            "changes": changes,
+            "request_id": self.origin.request_id,
+        }
+        audit = self.audit_repo.model(**row)
+        self.audit_repo.create(audit)
+        self.after_change(entity, action)
+
+    def _log(self, entity_id: str, event: str, user: MinimalUser, **context: Any) -> None:
+        """Log a committed change as ``<feature>.<event>`` with the entity's id."""
+        ids = {f"{self.name}_id": entity_id, "user_id": user.id}
+        self.logger.info(f"{self.name}.{event}", **ids, **context)
+
+
+def _action_codes(name: str) -> list[str]:
+    return [f"{name.upper()}_{kind}" for kind in CHANGE_KINDS]
