@@ -120,6 +120,16 @@ class ListQuery(PageQuery):
         return self.sort.removeprefix("-"), self.sort.startswith("-")
 
 
+class EntityRead(BaseModel):
+    """An entity as the API returns it: identity, version and timestamps; a feature adds its fields."""
+
+    id: str
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    deleted_at: datetime | None
+
+
 class AuditReadBase(BaseModel):
     """One row of an audit trail as the API shows it; a feature adds its entity id and codes."""
 

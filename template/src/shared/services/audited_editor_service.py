@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar, get_args, get_origin
 
 from pydantic_core import to_jsonable_python
 from sqlmodel import Session
@@ -50,38 +50,65 @@ class ChangeOrigin:
 class AuditedEditorService(Generic[EntityT, AuditT, CreateT, UpdateT]):
     """Create, read, change, soft-delete and restore one feature's entities, each change audited.
 
-    Subclasses set ``name`` (the feature's snake_case name: log events and action codes),
-    ``noun`` (how messages name one entity) and ``actions`` (the feature's action-code enum),
-    and may override the business-rule hooks ``validate_create``,
-    ``validate_update`` and ``after_change``.
+    A feature's service only names its four types::
+
+        class ProductEditorService(
+            AuditedEditorService[Product, ProductAudit, ProductCreate, ProductUpdate]
+        ): ...
+
+    and everything else follows from them: the feature's name is its table's (``product``),
+    its repositories are the ones declared for its two tables, its action codes are its audit
+    table's, its unique fields are its table's unique columns. Business rules go in the hooks
+    ``validate_create``, ``validate_update`` and ``after_change``.
     """
 
+    # Read from the subclass's type arguments and tables when it is defined (see below).
+    entity_model: ClassVar[type[EntityBase]]
+    audit_model: ClassVar[type[AuditBase]]
+    create_model: ClassVar[type[InputDTO]]
+    update_model: ClassVar[type[UpdateDTO]]
     name: ClassVar[str]
     noun: ClassVar[str]
     actions: ClassVar[type[StrEnum]]
     # Fields whose values no two rows may share. Checked before writing so that the conflict
     # names the field; the database's unique constraints back the check up against races.
-    unique_fields: ClassVar[tuple[str, ...]] = ()
+    unique_fields: ClassVar[tuple[str, ...]]
 
-    # Set by the feature's __init__, which also gives them the seed's names (``product_repo``).
     repository: Repository[EntityT]
     audit_repo: AuditRepository[AuditT]
 
     def __init__(self, session: Session, origin: ChangeOrigin | None = None) -> None:
         self.session = session
         self.origin = origin or ChangeOrigin()
+        self.repository = _repository_for(Repository.by_model, self.entity_model)(session)
+        self.audit_repo = _repository_for(AuditRepository.by_model, self.audit_model)(session)
+        # The seed's name for the feature's repository: ``product_repo``.
+        setattr(self, f"{self.name}_repo", self.repository)
         self.logger = get_logger(type(self).__module__)
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
-        """Refuse, at import, a feature whose action enum lacks one of the four changes."""
+        """Learn the feature from the subclass's type arguments, and check it at import."""
         super().__init_subclass__(**kwargs)
-        actions = cls.__dict__.get("actions")
-        if actions is None:
+        arguments = next(
+            (
+                get_args(base)
+                for base in getattr(cls, "__orig_bases__", ())
+                if get_origin(base) is AuditedEditorService
+            ),
+            None,
+        )
+        if arguments is None:
             return
-        values = {member.value for member in actions}
+        cls.entity_model, cls.audit_model, cls.create_model, cls.update_model = arguments
+        cls.name = str(cls.entity_model.__tablename__)
+        cls.noun = cls.name.replace("_", " ")
+        cls.actions = cls.audit_model.model_fields["action_code"].annotation  # type: ignore[assignment]
+        columns = cls.entity_model.__table__.columns  # type: ignore[attr-defined]
+        cls.unique_fields = tuple(column.name for column in columns if column.unique)
+        values = {member.value for member in cls.actions}
         missing = [code for code in _action_codes(cls.name) if code not in values]
         if missing:
-            msg = f"{actions.__name__} lacks the action codes {', '.join(missing)}"
+            msg = f"{cls.actions.__name__} lacks the action codes {', '.join(missing)}"
             raise TypeError(msg)
 
     # -- Business-rule hooks: a feature overrides these ----------------------------------
@@ -134,7 +161,7 @@ class AuditedEditorService(Generic[EntityT, AuditT, CreateT, UpdateT]):
 
     # -- Changes --------------------------------------------------------------------------
 
-    def create(self, data: CreateT, user: MinimalUser) -> EntityT:
+    def create(self, data: CreateT, created_by_user: MinimalUser) -> EntityT:
         """Create an entity and its CREATED audit row.
 
         Raises:
@@ -145,16 +172,16 @@ class AuditedEditorService(Generic[EntityT, AuditT, CreateT, UpdateT]):
             self.validate_create(values)
             self._ensure_unique(values)
             entity = self.repository.add(self.repository.model(**values))
-            self._record(entity, "CREATED", user)
+            self._record(entity, "CREATED", created_by_user)
         self.session.refresh(entity)
-        self._log(entity.id, "created", user)
+        self._log(entity.id, "created", created_by_user)
         return entity
 
     def update(
         self,
         entity_id: str,
         data: UpdateT,
-        user: MinimalUser,
+        updated_by_user: MinimalUser,
         expected_versions: frozenset[int] | None = None,
     ) -> EntityT:
         """Apply the fields sent in ``data``; audit them with old and new values.
@@ -190,16 +217,16 @@ class AuditedEditorService(Generic[EntityT, AuditT, CreateT, UpdateT]):
                     setattr(entity, field, value)
                 entity.touch()
                 self.repository.add(entity)
-                self._record(entity, "UPDATED", user, changes)
+                self._record(entity, "UPDATED", updated_by_user, changes)
         self.session.refresh(entity)
         if updates:
-            self._log(entity_id, "updated", user, fields=list(updates))
+            self._log(entity_id, "updated", updated_by_user, fields=list(updates))
         return entity
 
     def delete(
         self,
         entity_id: str,
-        user: MinimalUser,
+        deleted_by_user: MinimalUser,
         expected_versions: frozenset[int] | None = None,
     ) -> EntityT:
         """Soft-delete an entity: it leaves lists and reads, its row and trail stay.
@@ -216,15 +243,15 @@ class AuditedEditorService(Generic[EntityT, AuditT, CreateT, UpdateT]):
             entity.deleted_at = now
             entity.touch(now)
             self.repository.add(entity)
-            self._record(entity, "DELETED", user)
+            self._record(entity, "DELETED", deleted_by_user)
         self.session.refresh(entity)
-        self._log(entity_id, "deleted", user)
+        self._log(entity_id, "deleted", deleted_by_user)
         return entity
 
     def restore(
         self,
         entity_id: str,
-        user: MinimalUser,
+        restored_by_user: MinimalUser,
         expected_versions: frozenset[int] | None = None,
     ) -> EntityT:
         """Bring a soft-deleted entity back.
@@ -244,9 +271,9 @@ class AuditedEditorService(Generic[EntityT, AuditT, CreateT, UpdateT]):
             entity.deleted_at = None
             entity.touch()
             self.repository.add(entity)
-            self._record(entity, "RESTORED", user)
+            self._record(entity, "RESTORED", restored_by_user)
         self.session.refresh(entity)
-        self._log(entity_id, "restored", user)
+        self._log(entity_id, "restored", restored_by_user)
         return entity
 
     # -- Machinery ------------------------------------------------------------------------
@@ -298,7 +325,7 @@ class AuditedEditorService(Generic[EntityT, AuditT, CreateT, UpdateT]):
         if changes:
             description = f"{description}: {', '.join(changes)}"
         row: dict[str, Any] = {
-            self.audit_repo.model.entity_id_field: entity.id,
+            self.audit_model.entity_id_field(): entity.id,
             "performed_by_user_id": user.id,
             "performed_by_user_name": user.full_name,
             "action_code": action,
@@ -315,6 +342,14 @@ class AuditedEditorService(Generic[EntityT, AuditT, CreateT, UpdateT]):
         """Log a committed change as ``<feature>.<event>`` with the entity's id."""
         ids = {f"{self.name}_id": entity_id, "user_id": user.id}
         self.logger.info(f"{self.name}.{event}", **ids, **context)
+
+
+def _repository_for(registry: dict[type[Any], type[Any]], model: type[Any]) -> type[Any]:
+    try:
+        return registry[model]
+    except KeyError:
+        msg = f"no repository declares model = {model.__name__}: import the feature's repositories"
+        raise LookupError(msg) from None
 
 
 def _action_codes(name: str) -> list[str]:

@@ -1,6 +1,6 @@
 """The repository every feature's entity table gets: add, find and list. Never commits."""
 
-from typing import Generic, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
@@ -18,6 +18,14 @@ class Repository(Generic[EntityT]):
     """
 
     model: type[EntityT]
+    # Each table's repository class, for the editor service that finds it by its table.
+    by_model: ClassVar[dict[type[Any], type["Repository[Any]"]]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Register a feature's repository under the table it declares (``model``)."""
+        super().__init_subclass__(**kwargs)
+        if "model" in cls.__dict__:
+            Repository.by_model[cls.model] = cls
 
     def __init__(self, session: Session) -> None:
         self.session = session

@@ -1,13 +1,15 @@
 """Columns and rules every feature's audit table shares.
 
-A feature's audit model (``ProductAudit``) adds only what is its own: the table name, the
-column that points at its entity (``product_id``) and its action-code enum.
+A feature's audit model (``ProductAudit``) adds only what is its own: the table name
+(``product_audit``), the column that points at its entity (``product_id``) and its
+action-code enum.
 """
 
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any
 
 from sqlalchemy import Index, Text
+from sqlalchemy.orm import declared_attr
 from sqlmodel import Field, SQLModel
 
 from shared.db.models.base_model import (
@@ -28,9 +30,6 @@ class AuditBase(SQLModel):
     migrations install a database trigger that refuses UPDATE and DELETE on every audit table.
     """
 
-    # The column naming the entity a row is about: "product_id" in ``product_audit``.
-    entity_id_field: ClassVar[str]
-
     id: str = Field(default_factory=new_id, primary_key=True, max_length=ID_LENGTH)
     performed_by_user_id: str = Field(index=True, max_length=NAME_LENGTH)
     performed_by_user_name: str = Field(max_length=NAME_LENGTH)
@@ -42,13 +41,18 @@ class AuditBase(SQLModel):
     request_id: str | None = Field(default=None, max_length=REQUEST_ID_LENGTH)
     created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
 
+    @classmethod
+    def entity_id_field(cls) -> str:
+        """The column naming the entity a row is about: ``product_id`` in ``product_audit``."""
+        return f"{str(cls.__tablename__).removesuffix('_audit')}_id"
+
+    @declared_attr.directive
+    def __table_args__(cls) -> tuple[Index]:  # noqa: N805 (a class-level directive)
+        """The index a trail is read by: one entity's rows, in time order, newest first."""
+        return (Index(f"ix_{cls.__tablename__}_trail", cls.entity_id_field(), "created_at"),)
+
     @property
     def entity_id(self) -> str:
         """The id of the entity this row is about, whatever the feature calls its column."""
-        value: str = getattr(self, self.entity_id_field)
+        value: str = getattr(self, self.entity_id_field())
         return value
-
-
-def audit_trail_index(table: str, entity_id_field: str) -> tuple[Index]:
-    """The index the service reads a trail by: one entity's rows, in time order."""
-    return (Index(f"ix_{table}_trail", entity_id_field, "created_at"),)

@@ -1,6 +1,6 @@
 """The repository every feature's audit table gets: append and read, never change."""
 
-from typing import Any, Generic, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 from sqlmodel import Session, col, func, select
 
@@ -13,6 +13,14 @@ class AuditRepository(Generic[AuditT]):
     """Rows of one audit table. A feature's audit repository names the table."""
 
     model: type[AuditT]
+    # Each audit table's repository class, for the editor service that finds it by its table.
+    by_model: ClassVar[dict[type[Any], type["AuditRepository[Any]"]]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Register a feature's audit repository under the table it declares (``model``)."""
+        super().__init_subclass__(**kwargs)
+        if "model" in cls.__dict__:
+            AuditRepository.by_model[cls.model] = cls
 
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -45,4 +53,4 @@ class AuditRepository(Generic[AuditT]):
         return self.session.exec(statement).one()
 
     def _entity_id_column(self) -> Any:
-        return col(getattr(self.model, self.model.entity_id_field))
+        return col(getattr(self.model, self.model.entity_id_field()))
