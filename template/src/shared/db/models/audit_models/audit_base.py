@@ -23,6 +23,11 @@ from shared.db.models.base_model import (
 )
 
 
+def entity_reference(table: str) -> Any:
+    """The column of an audit table that points at the entity a row is about."""
+    return Field(foreign_key=f"{table}.id", max_length=ID_LENGTH)
+
+
 class AuditBase(SQLModel):
     """One change to one entity: who, what, when, and the entity as the change left it.
 
