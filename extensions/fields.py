@@ -11,7 +11,10 @@ Grammar (see the README)::
 
 Everything a template needs to know about a field (its Python annotation, its column, its
 DTO constraints, sample values for the generated tests) is derived here, so templates only
-place strings.
+place strings. Everything that depends on a field's type lives in one table, ``FIELD_TYPES``:
+one class per type, from its arguments and defaults to its README examples. ``FieldSpec``
+reads that table and never branches on a type's name, so a new type is one new entry there
+(and its tests).
 """
 
 from __future__ import annotations
@@ -22,25 +25,12 @@ import json
 import math
 import re
 import uuid
-from collections.abc import Iterable
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from typing import Any, ClassVar
 
 from .naming import identifier_problem, pascal, upper_snake, with_article
 
-TYPES = (
-    "str",
-    "text",
-    "int",
-    "float",
-    "decimal",
-    "bool",
-    "date",
-    "datetime",
-    "uuid",
-    "enum",
-    "json",
-)
 MODIFIERS = ("unique", "index")
 
 # Columns every feature table already has (see BaseDBModelMixin in the generated service).
@@ -54,18 +44,10 @@ MAX_STR_LENGTH = 10_000
 # its audit row (snapshot, old and new value), so a default bound keeps rows and trails sane.
 DEFAULT_TEXT_LENGTH = 65_535
 MAX_TEXT_LENGTH = 1_000_000
-# Types with a length argument: its default, its maximum, and advice beyond the maximum.
-LENGTHS = {
-    "str": (DEFAULT_STR_LENGTH, MAX_STR_LENGTH, "; use text"),
-    "text": (DEFAULT_TEXT_LENGTH, MAX_TEXT_LENGTH, ""),
-}
 DEFAULT_DECIMAL = (12, 2)
 MAX_DECIMAL_PRECISION = 38
 # PostgreSQL truncates identifiers at 63 bytes; "ix_<feature>_audit_<field>" must fit.
 MAX_FIELD_NAME_LENGTH = 30
-
-# Types a list endpoint can filter on by equality.
-FILTERABLE_TYPES = frozenset({"str", "int", "bool", "date", "uuid", "enum"})
 
 ENUM_VALUE = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$")
 DIGITS = re.compile(r"^[0-9]+$")
@@ -101,6 +83,582 @@ class _NoDefault:
 NO_DEFAULT: Any = _NoDefault()
 
 
+# -- The field types ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FieldType:
+    """A field type, bound to one field: everything the templates derive from the type.
+
+    Each subclass is an entry of ``FIELD_TYPES``. Class attributes hold what is the same for
+    every field of the type; methods derive from ``spec`` what depends on the field's
+    arguments, name or default. The base class holds what most types share.
+    """
+
+    spec: FieldSpec
+
+    # The type's name in the grammar.
+    name: ClassVar[str]
+    # The Python type of a value (``python_type`` derives it where it depends on the field).
+    python_name: ClassVar[str]
+    # ``"module.name"`` the Python type needs, when it is not a builtin.
+    python_import: ClassVar[str | None] = None
+    # The bounded type of shared/models/dto_base.py that request DTOs use instead of the
+    # Python type, for values some supported database can't store whole.
+    dto_bound: ClassVar[str | None] = None
+    # The column type as a migration writes it (``column_type`` derives it where it varies).
+    column: ClassVar[str]
+    # The table's ``sa_type``, where SQLModel's choice for the Python type is not the column.
+    table_sa_type: ClassVar[str | None] = None
+    # ``"module.name"`` entries the table model needs for the column type.
+    column_imports: ClassVar[tuple[str, ...]] = ()
+    # Whether the list endpoint offers an equality filter on fields of this type.
+    filterable: ClassVar[bool] = False
+    # Whether fields of this type may be unique or indexed.
+    indexable: ClassVar[bool] = True
+    # Whether fields of this type may have a default other than null.
+    takes_default: ClassVar[bool] = True
+    # A generated test's valid value as Python source: a ``str.format`` template (literal
+    # braces doubled) with ``{n}`` where the test's integer varies it. ``sample_source``
+    # derives it where it depends on the field.
+    sample: ClassVar[str]
+    # ``"module.name"`` entries the sample values need.
+    sample_imports: ClassVar[tuple[str, ...]] = ()
+    # A valid value as Python source that differs from the sample with ``n == 0``.
+    changed: ClassVar[str]
+    # Modules the invalid values need.
+    invalid_value_imports: ClassVar[tuple[str, ...]] = ()
+    # Two different readable values for the README (create, then update), as JSON values.
+    examples: ClassVar[tuple[Any, Any]]
+
+    # -- Arguments and defaults, as written in a field spec --------------------------------
+
+    @classmethod
+    def parse_arguments(cls, name: str, args: str | None) -> dict[str, Any]:
+        """The ``FieldSpec`` attributes read from the type's parenthesised arguments."""
+        if args is not None:
+            raise FieldSpecError(
+                f"field {name!r}: type {cls.name!r} takes no arguments, got ({args})"
+            )
+        return {}
+
+    def parse_default(self, text: str) -> Any:
+        """Parse the text after ``=`` (neither null nor None) as a value of the type."""
+        raise NotImplementedError
+
+    def wrong(self, text: str, expected: str) -> FieldSpecError:
+        """The error for a default ``text`` that is not ``expected``."""
+        return FieldSpecError(f"field {self.spec.name!r}: default {text!r} is not {expected}")
+
+    # -- Python side --------------------------------------------------------------------------
+
+    @property
+    def python_type(self) -> str:
+        """The Python type of a value of the field, without ``| None``."""
+        return self.python_name
+
+    @property
+    def dto_type(self) -> str:
+        """The type on request DTOs: bounded to what every supported database stores."""
+        return self.dto_bound or self.python_type
+
+    def python_source(self, value: Any) -> str:
+        """A parsed value (not None) of the field as Python source."""
+        return source(value)
+
+    def json_value(self, value: Any) -> Any:
+        """A parsed value (not None) of the field as the API returns it: a JSON value."""
+        return value
+
+    def column_type(self) -> str:
+        """The column type as a migration writes it (``sa.String(length=120)``)."""
+        return self.column
+
+    def sa_type(self) -> str | None:
+        """The table's ``sa_type`` argument, if the field needs one."""
+        return self.table_sa_type
+
+    def bounds(self) -> list[str]:
+        """``Field(...)`` arguments that bound a value on the request DTOs."""
+        return []
+
+    def table_bounds(self) -> list[str]:
+        """``Field(...)`` arguments that bound a value on the table model."""
+        return self.bounds()
+
+    # -- Values for the generated tests (Python source of JSON values) ------------------------
+
+    def sample_source(self, n: str) -> str:
+        """A valid value that varies with the integer expression ``n`` (0 <= n < 10)."""
+        return self.sample.format(n=n)
+
+    def changed_source(self) -> str:
+        """A valid value that differs from :meth:`sample_source` with ``n == 0``."""
+        return self.changed
+
+    def invalid_sources(self) -> list[str]:
+        """Values the API must refuse with 422."""
+        return [quoted(f"not {with_article(self.name)}")]
+
+    # -- README ---------------------------------------------------------------------------
+
+    def example(self, variant: int) -> Any:
+        """A readable value; ``variant`` 0 (the create example) and 1 differ."""
+        return self.examples[variant]
+
+    def changed_example(self) -> Any:
+        """A value for the README's PATCH: valid, and different from the field's example."""
+        changed = self.example(1)
+        if changed == self.spec.example_value():  # a default that happens to be the variant
+            return self.example(0)
+        return changed
+
+    @property
+    def readme_type(self) -> str:
+        """The type as the README's table of fields writes it."""
+        return self.name
+
+
+class _Text(FieldType):
+    """What str and text share: a bounded length, and the defaults and examples it allows."""
+
+    python_name = "str"
+    dto_bound = "DbStr"
+    default_length: ClassVar[int]
+    length_limit: ClassVar[int]
+    # Advice for a length over the limit.
+    over_limit: ClassVar[str] = ""
+
+    @classmethod
+    def parse_arguments(cls, name: str, args: str | None) -> dict[str, Any]:
+        if args is None:
+            return {"max_length": cls.default_length}
+        max_length = _positive_int(name, f"{cls.name} length", args)
+        if max_length > cls.length_limit:
+            raise FieldSpecError(
+                f"field {name!r}: {cls.name} length {max_length} is over "
+                f"{cls.length_limit}{cls.over_limit}"
+            )
+        return {"max_length": max_length}
+
+    def parse_default(self, text: str) -> Any:
+        spec = self.spec
+        value = _unquote(text)
+        if any(char in value for char in "\"'\\") or not value.isprintable():
+            raise FieldSpecError(
+                f"field {spec.name!r}: default {text!r} may not contain quotes, backslashes or "
+                "control characters"
+            )
+        if spec.max_length is not None and len(value) > spec.max_length:
+            raise FieldSpecError(
+                f"field {spec.name!r}: default {value!r} is longer than {spec.max_length} "
+                "characters"
+            )
+        return value
+
+    def bounds(self) -> list[str]:
+        return [f"max_length={self.spec.max_length}"]
+
+    def invalid_sources(self) -> list[str]:
+        # A number, and a string one character too long.
+        invalid = ["12345"]
+        if self.spec.max_length is not None:
+            invalid.append(f'"x" * {self.spec.max_length + 1}')
+        return invalid
+
+    def example(self, variant: int) -> Any:
+        text = f"{('Example', 'Changed')[variant]} {self.spec.name.replace('_', ' ')}"
+        return text[: self.spec.max_length] if self.spec.max_length is not None else text
+
+
+class StrType(_Text):
+    """``str(max_length)``: a bounded string, the one type to filter text on."""
+
+    name = "str"
+    default_length = DEFAULT_STR_LENGTH
+    length_limit = MAX_STR_LENGTH
+    over_limit = "; use text"
+    filterable = True
+
+    def column_type(self) -> str:
+        return f"sa.String(length={self.spec.max_length})"
+
+    def sample_source(self, n: str) -> str:
+        # The field's name and the number, if that fits; the number alone otherwise.
+        max_length = self.spec.max_length or DEFAULT_STR_LENGTH
+        if max_length >= len(self.spec.name) + 3:
+            return f'f"{self.spec.name} {{{n}}}"'
+        return f"str({n})"
+
+    def changed_source(self) -> str:
+        max_length = self.spec.max_length or DEFAULT_STR_LENGTH
+        return quoted("changed"[:max_length] if max_length >= 3 else "x")
+
+    @property
+    def readme_type(self) -> str:
+        return f"str({self.spec.max_length})"
+
+
+class TextType(_Text):
+    """``text[(max_length)]``: long text, unbounded in the database."""
+
+    name = "text"
+    default_length = DEFAULT_TEXT_LENGTH
+    length_limit = MAX_TEXT_LENGTH
+    column = "sa.Text()"
+    table_sa_type = "Text"
+    column_imports = ("sqlalchemy.Text",)
+    changed = quoted("changed text")
+
+    def table_bounds(self) -> list[str]:
+        # The TEXT column itself is unbounded: the request DTOs enforce a text field's maximum.
+        return []
+
+    def sample_source(self, n: str) -> str:
+        return f'f"{self.spec.name.replace("_", " ")} {{{n}}}"'
+
+
+class IntType(FieldType):
+    """``int``: a whole number."""
+
+    name = "int"
+    python_name = "int"
+    dto_bound = "DbInt"
+    column = "sa.Integer()"
+    filterable = True
+    sample = "{n} + 1"
+    changed = "1000"
+    examples = (42, 43)
+
+    def parse_default(self, text: str) -> Any:
+        try:
+            return int(text)
+        except ValueError:
+            raise self.wrong(text, "an int") from None
+
+
+class FloatType(FieldType):
+    """``float``: a finite floating-point number."""
+
+    name = "float"
+    python_name = "float"
+    dto_bound = "DbFloat"
+    column = "sa.Float()"
+    sample = "{n} + 0.5"
+    changed = "99.25"
+    examples = (2.5, 3.75)
+
+    def parse_default(self, text: str) -> Any:
+        try:
+            number = float(text)
+        except ValueError:
+            raise self.wrong(text, "a float") from None
+        if not math.isfinite(number):
+            raise self.wrong(text, "a finite float")
+        return number
+
+
+class DecimalType(FieldType):
+    """``decimal(precision,scale)``: an exact number, sent and returned as a string."""
+
+    name = "decimal"
+    python_name = "Decimal"
+    python_import = "decimal.Decimal"
+
+    @classmethod
+    def parse_arguments(cls, name: str, args: str | None) -> dict[str, Any]:
+        if args is None:
+            precision, scale = DEFAULT_DECIMAL
+            return {"precision": precision, "scale": scale}
+        parts = [part.strip() for part in args.split(",")]
+        if len(parts) != 2:
+            raise FieldSpecError(f"field {name!r}: decimal takes (precision,scale), got ({args})")
+        precision = _positive_int(name, "decimal precision", parts[0])
+        if precision > MAX_DECIMAL_PRECISION:
+            raise FieldSpecError(
+                f"field {name!r}: decimal precision {precision} is over {MAX_DECIMAL_PRECISION}"
+            )
+        if not DIGITS.match(parts[1]):
+            raise FieldSpecError(f"field {name!r}: decimal scale {parts[1]!r} is not a number")
+        scale = int(parts[1])
+        if scale > precision:
+            raise FieldSpecError(
+                f"field {name!r}: decimal scale {scale} is greater than precision {precision}"
+            )
+        return {"precision": precision, "scale": scale}
+
+    def parse_default(self, text: str) -> Any:
+        try:
+            value = decimal.Decimal(text)
+        except decimal.InvalidOperation:
+            raise self.wrong(text, "a decimal") from None
+        if not value.is_finite():
+            raise self.wrong(text, "a finite decimal")
+        precision, scale = self.spec.decimal_shape
+        # Room for any digits the value has, so that quantizing never overflows the context.
+        digits = len(value.as_tuple().digits) + scale + MAX_DECIMAL_PRECISION
+        quantized = value.quantize(
+            decimal.Decimal(1).scaleb(-scale), context=decimal.Context(prec=digits)
+        )
+        if quantized != value:
+            raise self.wrong(text, f"a decimal with at most {scale} places")
+        if len(quantized.as_tuple().digits) > precision:
+            raise self.wrong(text, f"a decimal of at most {precision} digits")
+        return quantized
+
+    def python_source(self, value: Any) -> str:
+        return f'Decimal("{value}")'
+
+    def json_value(self, value: Any) -> Any:
+        return str(value)
+
+    def column_type(self) -> str:
+        precision, scale = self.spec.decimal_shape
+        return f"sa.Numeric(precision={precision}, scale={scale})"
+
+    def bounds(self) -> list[str]:
+        return [f"max_digits={self.spec.precision}", f"decimal_places={self.spec.scale}"]
+
+    def sample_source(self, n: str) -> str:
+        if self.spec.scale == 0:
+            return f"str({n})"
+        return f'f"0.{{{n}:0{self.spec.scale}d}}"'
+
+    def changed_source(self) -> str:
+        precision, scale = self.spec.decimal_shape
+        whole = "1" if precision > scale else "0"
+        return quoted(whole + ("." + "9" * scale if scale else ""))
+
+    def example(self, variant: int) -> Any:
+        # As many of the usual digits as the precision and scale leave room for.
+        precision, scale = self.spec.decimal_shape
+        whole = ("19", "24")[variant][-(precision - scale) :] if precision > scale else "0"
+        return whole + ("." + (("99", "50")[variant] + "0" * scale)[:scale] if scale else "")
+
+    @property
+    def readme_type(self) -> str:
+        precision, scale = self.spec.decimal_shape
+        return f"decimal({precision},{scale})"
+
+
+class BoolType(FieldType):
+    """``bool``: true or false."""
+
+    name = "bool"
+    python_name = "bool"
+    column = "sa.Boolean()"
+    filterable = True
+    sample = "{n} % 2 == 0"
+    changed = "False"
+    examples = (True, False)
+
+    def parse_default(self, text: str) -> Any:
+        if text.lower() not in ("true", "false"):
+            raise self.wrong(text, "a bool (true or false)")
+        return text.lower() == "true"
+
+    def changed_example(self) -> Any:
+        return not self.spec.example_value()
+
+
+class DateType(FieldType):
+    """``date``: a calendar day, ``YYYY-MM-DD`` in the API."""
+
+    name = "date"
+    python_name = "date"
+    python_import = "datetime.date"
+    column = "sa.Date()"
+    filterable = True
+    sample = 'f"2024-01-{{{n} + 1:02d}}"'
+    changed = quoted("2030-06-15")
+    examples = ("2025-01-31", "2025-02-28")
+
+    def parse_default(self, text: str) -> Any:
+        try:
+            return dt.date.fromisoformat(text)
+        except ValueError:
+            raise self.wrong(text, "a date (YYYY-MM-DD)") from None
+
+    def python_source(self, value: Any) -> str:
+        return f"date({value.year}, {value.month}, {value.day})"
+
+    def json_value(self, value: Any) -> Any:
+        return value.isoformat()
+
+
+class DateTimeType(FieldType):
+    """``datetime``: a moment with a time zone, stored and returned in UTC."""
+
+    name = "datetime"
+    python_name = "datetime"
+    python_import = "datetime.datetime"
+    dto_bound = "DbDateTime"
+    column = "sa.DateTime(timezone=True)"
+    table_sa_type = "UTCDateTime"
+    column_imports = ("shared.db.models.base_model.UTCDateTime",)
+    sample = 'f"2024-01-{{{n} + 1:02d}}T12:00:00Z"'
+    changed = quoted("2030-06-15T08:30:00Z")
+    examples = ("2025-01-31T09:30:00Z", "2025-02-28T17:00:00Z")
+
+    def parse_default(self, text: str) -> Any:
+        try:
+            moment = dt.datetime.fromisoformat(text)
+        except ValueError:
+            raise self.wrong(text, "a datetime (YYYY-MM-DDTHH:MM:SS+00:00)") from None
+        if moment.tzinfo is None:
+            raise self.wrong(text, "a datetime with a time zone (add Z or +00:00)")
+        return moment
+
+    def python_source(self, value: Any) -> str:
+        return f'datetime.fromisoformat("{value.isoformat()}")'
+
+    def json_value(self, value: Any) -> Any:
+        return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+
+    def invalid_sources(self) -> list[str]:
+        # A naive time, and one that leaves the calendar once converted to UTC.
+        naive, beyond_utc = "2024-01-31T12:00:00", "9999-12-31T23:59:59-05:00"
+        return [*super().invalid_sources(), quoted(naive), quoted(beyond_utc)]
+
+
+class UuidType(FieldType):
+    """``uuid``: a UUID, as a string in the API."""
+
+    name = "uuid"
+    python_name = "UUID"
+    python_import = "uuid.UUID"
+    column = "sa.Uuid()"
+    filterable = True
+    sample = "str(UUID(int={n} + 1))"
+    sample_imports = ("uuid.UUID",)
+    changed = quoted(str(uuid.UUID(int=2**128 - 1)))
+    examples = ("8c6a1c2e-3f4b-4d5e-9a6b-7c8d9e0f1a2b", "1f2e3d4c-5b6a-4798-8a7b-6c5d4e3f2a1b")
+
+    def parse_default(self, text: str) -> Any:
+        try:
+            return uuid.UUID(text)
+        except ValueError:
+            raise self.wrong(text, "a UUID") from None
+
+    def python_source(self, value: Any) -> str:
+        return f'UUID("{value}")'
+
+    def json_value(self, value: Any) -> Any:
+        return str(value)
+
+
+class EnumType(FieldType):
+    """``enum(a|b|...)``: one of fixed snake_case values, a generated ``StrEnum``."""
+
+    name = "enum"
+    column_imports = ("enum.StrEnum", "shared.db.models.base_model.enum_column")
+    filterable = True
+
+    @classmethod
+    def parse_arguments(cls, name: str, args: str | None) -> dict[str, Any]:
+        if args is None or not args.strip():
+            raise FieldSpecError(f"field {name!r}: enum needs values, e.g. enum(draft|published)")
+        choices = tuple(value.strip() for value in args.split("|"))
+        for value in choices:
+            if not ENUM_VALUE.match(value):
+                raise FieldSpecError(
+                    f"field {name!r}: enum value {value!r} must be snake_case "
+                    "(lower-case letters, digits and underscores)"
+                )
+        if len(set(choices)) != len(choices):
+            raise FieldSpecError(f"field {name!r}: enum values repeat: {args}")
+        if len(choices) < 2:
+            raise FieldSpecError(
+                f"field {name!r}: enum needs at least two values (one value is a constant)"
+            )
+        return {"choices": choices}
+
+    def parse_default(self, text: str) -> Any:
+        if text not in self.spec.choices:
+            raise self.wrong(text, f"one of {'|'.join(self.spec.choices)}")
+        return text
+
+    @property
+    def python_type(self) -> str:
+        return self.spec.enum_class
+
+    def python_source(self, value: Any) -> str:
+        return f"{self.spec.enum_class}.{upper_snake(value)}"
+
+    def column_type(self) -> str:
+        # The migration declares the enum's column type once, as a constant.
+        return self.spec.enum_type_constant
+
+    def sa_type(self) -> str | None:
+        # The CHECK constraint is named after the column: ck_<table>_<column> fits PostgreSQL.
+        return f"enum_column({self.spec.enum_class}, {quoted(self.spec.name)})"
+
+    def sample_source(self, n: str) -> str:
+        choices = ", ".join(quoted(choice) for choice in self.spec.choices)
+        return f"[{choices}][{n} % {len(self.spec.choices)}]"
+
+    def changed_source(self) -> str:
+        return quoted(self.spec.choices[-1])
+
+    def example(self, variant: int) -> Any:
+        return self.spec.choices[variant]
+
+    def changed_example(self) -> Any:
+        # The choice after the example's, so a defaulted enum changes too.
+        following = self.spec.choices.index(self.spec.example_value()) + 1
+        return self.spec.choices[following % len(self.spec.choices)]
+
+    @property
+    def readme_type(self) -> str:
+        # Pipes would end the README's table cell.
+        return "enum(" + r"\|".join(self.spec.choices) + ")"
+
+
+class JsonType(FieldType):
+    """``json``: a JSON object, stored whole; no default, no index."""
+
+    name = "json"
+    python_name = "dict[str, Any]"
+    python_import = "typing.Any"
+    dto_bound = "JsonDocument"
+    column = "JSON_DOCUMENT"
+    table_sa_type = "JSON_DOCUMENT"
+    column_imports = ("shared.db.models.base_model.JSON_DOCUMENT",)
+    indexable = False
+    takes_default = False
+    sample = '{{"key": f"value {{{n}}}"}}'
+    changed = '{"key": "changed"}'
+    invalid_value_imports = ("json",)
+    examples = ({"key": "value"}, {"key": "changed"})
+
+    def invalid_sources(self) -> list[str]:
+        # Not an object; and an object nested deeper than the service stores (33 levels).
+        return [quoted("not an object"), """json.loads('{"a": ' * 33 + "1" + "}" * 33)"""]
+
+
+# The table: every type of the grammar, in the order the README and messages list them.
+FIELD_TYPES: dict[str, type[FieldType]] = {
+    kind.name: kind
+    for kind in (
+        StrType,
+        TextType,
+        IntType,
+        FloatType,
+        DecimalType,
+        BoolType,
+        DateType,
+        DateTimeType,
+        UuidType,
+        EnumType,
+        JsonType,
+    )
+}
+TYPES = tuple(FIELD_TYPES)
+
+
+# -- Fields ---------------------------------------------------------------------------------
+
+
 @dataclass(frozen=True)
 class FieldSpec:
     """One parsed field of a feature, with everything the templates derive from it."""
@@ -116,6 +674,11 @@ class FieldSpec:
     precision: int | None = None
     scale: int | None = None
     choices: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def field_type(self) -> FieldType:
+        """The field's entry of ``FIELD_TYPES``, bound to the field."""
+        return FIELD_TYPES[self.type](self)
 
     # -- Python side ---------------------------------------------------------------------
 
@@ -140,31 +703,12 @@ class FieldSpec:
     @property
     def python_type(self) -> str:
         """The Python type of a value of this field, without ``| None``."""
-        return {
-            "str": "str",
-            "text": "str",
-            "int": "int",
-            "float": "float",
-            "decimal": "Decimal",
-            "bool": "bool",
-            "date": "date",
-            "datetime": "datetime",
-            "uuid": "UUID",
-            "enum": self.enum_class,
-            "json": "dict[str, Any]",
-        }[self.type]
+        return self.field_type.python_type
 
     @property
     def dto_type(self) -> str:
         """The type on request DTOs: bounded to what every supported database stores."""
-        return {
-            "str": "DbStr",
-            "text": "DbStr",
-            "int": "DbInt",
-            "float": "DbFloat",
-            "datetime": "DbDateTime",
-            "json": "JsonDocument",
-        }.get(self.type, self.python_type)
+        return self.field_type.dto_type
 
     @property
     def dto_annotation(self) -> str:
@@ -179,7 +723,7 @@ class FieldSpec:
     @property
     def filterable(self) -> bool:
         """Whether the list endpoint offers an equality filter on this field."""
-        return self.type in FILTERABLE_TYPES
+        return FIELD_TYPES[self.type].filterable
 
     @property
     def default_source(self) -> str:
@@ -190,19 +734,7 @@ class FieldSpec:
 
     def python_source(self, value: Any) -> str:
         """Render a parsed value of this field as Python source."""
-        if value is None:
-            return "None"
-        if self.type == "enum":
-            return f"{self.enum_class}.{upper_snake(value)}"
-        if self.type == "decimal":
-            return f'Decimal("{value}")'
-        if self.type == "date":
-            return f"date({value.year}, {value.month}, {value.day})"
-        if self.type == "datetime":
-            return f'datetime.fromisoformat("{value.isoformat()}")'
-        if self.type == "uuid":
-            return f'UUID("{value}")'
-        return source(value)
+        return "None" if value is None else self.field_type.python_source(value)
 
     @property
     def enum_type_constant(self) -> str:
@@ -211,23 +743,7 @@ class FieldSpec:
 
     def column_type_source(self) -> str:
         """The column type as a migration writes it (``sa.String(length=120)``)."""
-        if self.type == "str":
-            return f"sa.String(length={self.max_length})"
-        if self.type == "decimal":
-            precision, scale = self.decimal_shape
-            return f"sa.Numeric(precision={precision}, scale={scale})"
-        if self.type == "enum":
-            return self.enum_type_constant
-        return {
-            "text": "sa.Text()",
-            "int": "sa.Integer()",
-            "float": "sa.Float()",
-            "bool": "sa.Boolean()",
-            "date": "sa.Date()",
-            "datetime": "sa.DateTime(timezone=True)",
-            "uuid": "sa.Uuid()",
-            "json": "JSON_DOCUMENT",
-        }[self.type]
+        return self.field_type.column_type()
 
     def enum_type_args(self) -> list[str]:
         """Arguments of the migration's ``sa.Enum(...)`` for an enum field."""
@@ -243,43 +759,28 @@ class FieldSpec:
         """Arguments of ``sa.Column(...)`` in the feature's initial migration."""
         return [quoted(self.name), self.column_type_source(), f"nullable={self.optional}"]
 
-    def _constraints(self) -> list[str]:
-        args = []
-        if self.type in ("str", "text"):
-            args.append(f"max_length={self.max_length}")
-        if self.type == "decimal":
-            args += [f"max_digits={self.precision}", f"decimal_places={self.scale}"]
-        return args
-
     def table_field_args(self) -> list[str]:
         """Arguments of ``sqlmodel.Field(...)`` on the table model."""
         args = []
         if self.has_default:
             args.append(f"default={self.default_source}")
-        # The TEXT column itself is unbounded: the request DTOs enforce a text field's maximum.
-        args += [] if self.type == "text" else self._constraints()
+        args += self.field_type.table_bounds()
         if self.unique:
             args.append("unique=True")
         if self.index:
             args.append("index=True")
-        sa_type = {
-            "text": "Text",
-            "json": "JSON_DOCUMENT",
-            "datetime": "UTCDateTime",
-            "enum": f"enum_column({self.enum_class}, {quoted(self.name)})",
-        }.get(self.type)
-        if sa_type:
+        if sa_type := self.field_type.sa_type():
             args.append(f"sa_type={sa_type}")
         return args
 
     def create_field_args(self) -> list[str]:
         """Arguments of ``pydantic.Field(...)`` on the create DTO."""
         args = [f"default={self.default_source}"] if self.has_default else []
-        return args + self._constraints()
+        return args + self.field_type.bounds()
 
     def update_field_args(self) -> list[str]:
         """Arguments of ``pydantic.Field(...)`` on the update DTO (every field optional)."""
-        return ["default=None", *self._constraints()]
+        return ["default=None", *self.field_type.bounds()]
 
     # -- Sample values for the generated tests (as Python source of JSON values) --------
 
@@ -289,76 +790,15 @@ class FieldSpec:
         Varying values let tests create many rows even when the field is unique; each value
         reads back unchanged, so tests can compare a response with what they sent.
         """
-        if self.type == "str":
-            max_length = self.max_length or DEFAULT_STR_LENGTH
-            if max_length >= len(self.name) + 3:
-                return f'f"{self.name} {{{n}}}"'
-            return f"str({n})"
-        if self.type == "text":
-            return f'f"{self.name.replace("_", " ")} {{{n}}}"'
-        if self.type == "int":
-            return f"{n} + 1"
-        if self.type == "float":
-            return f"{n} + 0.5"
-        if self.type == "decimal":
-            if self.scale == 0:
-                return f"str({n})"
-            return f'f"0.{{{n}:0{self.scale}d}}"'
-        if self.type == "date":
-            return f'f"2024-01-{{{n} + 1:02d}}"'
-        if self.type == "datetime":
-            return f'f"2024-01-{{{n} + 1:02d}}T12:00:00Z"'
-        if self.type == "uuid":
-            return f"str(UUID(int={n} + 1))"
-        if self.type == "bool":
-            return f"{n} % 2 == 0"
-        if self.type == "enum":
-            choices = ", ".join(f'"{choice}"' for choice in self.choices)
-            return f"[{choices}][{n} % {len(self.choices)}]"
-        return f'{{"key": f"value {{{n}}}"}}'
+        return self.field_type.sample_source(n)
 
     def changed_source(self) -> str:
         """A valid JSON value that differs from :meth:`sample_source` with ``n == 0``."""
-        if self.type == "str":
-            max_length = self.max_length or DEFAULT_STR_LENGTH
-            return quoted("changed"[:max_length] if max_length >= 3 else "x")
-        if self.type == "text":
-            return quoted("changed text")
-        if self.type == "int":
-            return "1000"
-        if self.type == "float":
-            return "99.25"
-        if self.type == "decimal":
-            precision, scale = self.decimal_shape
-            whole = "1" if precision > scale else "0"
-            return quoted(whole + ("." + "9" * scale if scale else ""))
-        if self.type == "date":
-            return quoted("2030-06-15")
-        if self.type == "datetime":
-            return quoted("2030-06-15T08:30:00Z")
-        if self.type == "uuid":
-            return quoted(str(uuid.UUID(int=2**128 - 1)))
-        if self.type == "bool":
-            return "False"
-        if self.type == "enum":
-            return quoted(self.choices[-1])
-        return '{"key": "changed"}'
+        return self.field_type.changed_source()
 
     def invalid_sources(self) -> list[str]:
         """JSON values the API must refuse with 422: a wrong type, a string that is too long."""
-        if self.type in ("str", "text"):
-            invalid = ["12345"]
-            if self.max_length is not None:
-                invalid.append(f'"x" * {self.max_length + 1}')
-            return invalid
-        if self.type == "json":
-            # Not an object; and an object nested deeper than the service stores (33 levels).
-            return [quoted("not an object"), """json.loads('{"a": ' * 33 + "1" + "}" * 33)"""]
-        if self.type == "datetime":
-            # A naive time, and one that leaves the calendar once converted to UTC.
-            naive, beyond_utc = "2024-01-31T12:00:00", "9999-12-31T23:59:59-05:00"
-            return [quoted(f"not {with_article(self.type)}"), quoted(naive), quoted(beyond_utc)]
-        return [quoted(f"not {with_article(self.type)}")]
+        return self.field_type.invalid_sources()
 
     def default_json_source(self) -> str:
         """The default as the API returns it (Python source of a JSON value)."""
@@ -366,12 +806,9 @@ class FieldSpec:
 
     def default_json_value(self) -> Any:
         """The default as the API returns it: a JSON value (``None`` when there is none)."""
-        value = None if self.default is NO_DEFAULT else self.default
-        if value is None or self.type in ("str", "text", "int", "float", "bool", "enum"):
-            return value
-        if self.type == "datetime":
-            return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
-        return value.isoformat() if self.type == "date" else str(value)
+        if self.default is NO_DEFAULT or self.default is None:
+            return None
+        return self.field_type.json_value(self.default)
 
     # -- Example values for the README (JSON values a reader can copy) ---------------------
 
@@ -379,44 +816,11 @@ class FieldSpec:
         """A value a create request in the README sends: the default, or a plausible one."""
         if self.default_json_value() is not None:
             return self.default_json_value()
-        return self._example("Example", variant=0)
+        return self.field_type.example(0)
 
     def changed_example_value(self) -> Any:
         """A value the README's PATCH sends: valid, and different from :meth:`example_value`."""
-        if self.type == "bool":
-            return not self.example_value()
-        if self.type == "enum":
-            # The choice after the example's, so a defaulted enum changes too.
-            following = self.choices.index(self.example_value()) + 1
-            return self.choices[following % len(self.choices)]
-        changed = self._example("Changed", variant=1)
-        if changed == self.example_value():  # a default that happens to be the changed value
-            return self._example("Example", variant=0)
-        return changed
-
-    def _example(self, label: str, variant: int) -> Any:
-        """A readable value of the field's type; ``variant`` 0 and 1 differ for every type."""
-        words = self.name.replace("_", " ")
-        if self.type in ("str", "text"):
-            text = f"{label} {words}"
-            return text[: self.max_length] if self.max_length is not None else text
-        if self.type == "decimal":
-            precision, scale = self.decimal_shape
-            whole = ("19", "24")[variant][-(precision - scale) :] if precision > scale else "0"
-            return whole + ("." + (("99", "50")[variant] + "0" * scale)[:scale] if scale else "")
-        return {
-            "int": (42, 43),
-            "float": (2.5, 3.75),
-            "bool": (True, False),
-            "date": ("2025-01-31", "2025-02-28"),
-            "datetime": ("2025-01-31T09:30:00Z", "2025-02-28T17:00:00Z"),
-            "uuid": (
-                "8c6a1c2e-3f4b-4d5e-9a6b-7c8d9e0f1a2b",
-                "1f2e3d4c-5b6a-4798-8a7b-6c5d4e3f2a1b",
-            ),
-            "enum": self.choices[:2],
-            "json": ({"key": "value"}, {"key": "changed"}),
-        }[self.type][variant]
+        return self.field_type.changed_example()
 
 
 # -- Parsing ------------------------------------------------------------------------------
@@ -493,18 +897,19 @@ def parse_field(text: str, owner: str = "entity") -> FieldSpec:
             "expected TYPE[(ARGS)][?][:unique|:index][=DEFAULT]"
         )
     type_ = match["type"]
-    if type_ not in TYPES:
+    if type_ not in FIELD_TYPES:
         raise FieldSpecError(
             f"field {name!r}: unknown type {type_!r} (known types: {', '.join(TYPES)})"
         )
+    field_type = FIELD_TYPES[type_]
     modifiers = [m.strip() for m in match["modifiers"].split(":")[1:]]
     for modifier in modifiers:
         if modifier not in MODIFIERS:
             raise FieldSpecError(
                 f"field {name!r}: unknown modifier {modifier!r} (known: {', '.join(MODIFIERS)})"
             )
-    if type_ == "json" and modifiers:
-        raise FieldSpecError(f"field {name!r}: json fields can't be unique or indexed")
+    if modifiers and not field_type.indexable:
+        raise FieldSpecError(f"field {name!r}: {type_} fields can't be unique or indexed")
     spec = FieldSpec(
         name=name,
         type=type_,
@@ -512,66 +917,11 @@ def parse_field(text: str, owner: str = "entity") -> FieldSpec:
         optional=bool(match["optional"]),
         unique="unique" in modifiers,
         index="index" in modifiers and "unique" not in modifiers,
-        **_type_arguments(name, type_, match["args"]),
+        **field_type.parse_arguments(name, match["args"]),
     )
     if match["default"] is None:
         return spec
-    default = parse_default(spec, match["default"].strip())
-    return FieldSpec(**{**spec.__dict__, "default": default})
-
-
-def _type_arguments(name: str, type_: str, args: str | None) -> dict[str, Any]:
-    """Read the parenthesised arguments of a type."""
-    if type_ in LENGTHS:
-        default, maximum, advice = LENGTHS[type_]
-        if args is None:
-            return {"max_length": default}
-        max_length = _positive_int(name, f"{type_} length", args)
-        if max_length > maximum:
-            raise FieldSpecError(
-                f"field {name!r}: {type_} length {max_length} is over {maximum}{advice}"
-            )
-        return {"max_length": max_length}
-    if type_ == "decimal":
-        if args is None:
-            precision, scale = DEFAULT_DECIMAL
-            return {"precision": precision, "scale": scale}
-        parts = [part.strip() for part in args.split(",")]
-        if len(parts) != 2:
-            raise FieldSpecError(f"field {name!r}: decimal takes (precision,scale), got ({args})")
-        precision = _positive_int(name, "decimal precision", parts[0])
-        if precision > MAX_DECIMAL_PRECISION:
-            raise FieldSpecError(
-                f"field {name!r}: decimal precision {precision} is over {MAX_DECIMAL_PRECISION}"
-            )
-        if not DIGITS.match(parts[1]):
-            raise FieldSpecError(f"field {name!r}: decimal scale {parts[1]!r} is not a number")
-        scale = int(parts[1])
-        if scale > precision:
-            raise FieldSpecError(
-                f"field {name!r}: decimal scale {scale} is greater than precision {precision}"
-            )
-        return {"precision": precision, "scale": scale}
-    if type_ == "enum":
-        if args is None or not args.strip():
-            raise FieldSpecError(f"field {name!r}: enum needs values, e.g. enum(draft|published)")
-        choices = tuple(value.strip() for value in args.split("|"))
-        for value in choices:
-            if not ENUM_VALUE.match(value):
-                raise FieldSpecError(
-                    f"field {name!r}: enum value {value!r} must be snake_case "
-                    "(lower-case letters, digits and underscores)"
-                )
-        if len(set(choices)) != len(choices):
-            raise FieldSpecError(f"field {name!r}: enum values repeat: {args}")
-        if len(choices) < 2:
-            raise FieldSpecError(
-                f"field {name!r}: enum needs at least two values (one value is a constant)"
-            )
-        return {"choices": choices}
-    if args is not None:
-        raise FieldSpecError(f"field {name!r}: type {type_!r} takes no arguments, got ({args})")
-    return {}
+    return replace(spec, default=parse_default(spec, match["default"].strip()))
 
 
 def _positive_int(name: str, what: str, text: str) -> int:
@@ -585,89 +935,16 @@ def _positive_int(name: str, what: str, text: str) -> int:
 
 def parse_default(spec: FieldSpec, text: str) -> Any:
     """Parse the text after ``=`` as a value of the field's type."""
-    name, type_ = spec.name, spec.type
-
-    def wrong(expected: str) -> FieldSpecError:
-        return FieldSpecError(f"field {name!r}: default {text!r} is not {expected}")
-
     if text in ("null", "None"):
         if not spec.optional:
             raise FieldSpecError(
-                f"field {name!r}: default {text} needs an optional field (add '?' after the type)"
+                f"field {spec.name!r}: default {text} needs an optional field "
+                "(add '?' after the type)"
             )
         return None
-    if type_ in ("str", "text"):
-        value = _unquote(text)
-        if any(char in value for char in "\"'\\") or not value.isprintable():
-            raise FieldSpecError(
-                f"field {name!r}: default {text!r} may not contain quotes, backslashes or "
-                "control characters"
-            )
-        if spec.max_length is not None and len(value) > spec.max_length:
-            raise FieldSpecError(
-                f"field {name!r}: default {value!r} is longer than {spec.max_length} characters"
-            )
-        return value
-    if type_ == "int":
-        try:
-            return int(text)
-        except ValueError:
-            raise wrong("an int") from None
-    if type_ == "float":
-        try:
-            number = float(text)
-        except ValueError:
-            raise wrong("a float") from None
-        if not math.isfinite(number):
-            raise wrong("a finite float")
-        return number
-    if type_ == "decimal":
-        return _parse_decimal(spec, text, wrong)
-    if type_ == "bool":
-        if text.lower() not in ("true", "false"):
-            raise wrong("a bool (true or false)")
-        return text.lower() == "true"
-    if type_ == "date":
-        try:
-            return dt.date.fromisoformat(text)
-        except ValueError:
-            raise wrong("a date (YYYY-MM-DD)") from None
-    if type_ == "datetime":
-        try:
-            moment = dt.datetime.fromisoformat(text)
-        except ValueError:
-            raise wrong("a datetime (YYYY-MM-DDTHH:MM:SS+00:00)") from None
-        if moment.tzinfo is None:
-            raise wrong("a datetime with a time zone (add Z or +00:00)")
-        return moment
-    if type_ == "uuid":
-        try:
-            return uuid.UUID(text)
-        except ValueError:
-            raise wrong("a UUID") from None
-    if type_ == "enum":
-        if text not in spec.choices:
-            raise wrong(f"one of {'|'.join(spec.choices)}")
-        return text
-    raise FieldSpecError(f"field {name!r}: json fields can't have a default")
-
-
-def _parse_decimal(spec: FieldSpec, text: str, wrong: Any) -> decimal.Decimal:
-    try:
-        value = decimal.Decimal(text)
-    except decimal.InvalidOperation:
-        raise wrong("a decimal") from None
-    if not value.is_finite():
-        raise wrong("a finite decimal")
-    precision, scale = spec.decimal_shape
-    # Room for any digits the value has, so that quantizing never overflows the context.
-    context = decimal.Context(prec=len(value.as_tuple().digits) + scale + MAX_DECIMAL_PRECISION)
-    quantized = value.quantize(decimal.Decimal(1).scaleb(-scale), context=context)
-    if quantized != value:
-        raise wrong(f"a decimal with at most {scale} places")
-    if len(quantized.as_tuple().digits) > precision:
-        raise wrong(f"a decimal of at most {precision} digits")
-    return quantized
+    if not FIELD_TYPES[spec.type].takes_default:
+        raise FieldSpecError(f"field {spec.name!r}: {spec.type} fields can't have a default")
+    return spec.field_type.parse_default(text)
 
 
 def _unquote(text: str) -> str:
@@ -687,18 +964,41 @@ def fields_problem(spec: object, owner: str = "entity") -> str:
 
 # -- Python names the field types need -------------------------------------------------------
 
-_TYPE_IMPORTS = {
-    "decimal": "decimal.Decimal",
-    "date": "datetime.date",
-    "datetime": "datetime.datetime",
-    "uuid": "uuid.UUID",
-    "json": "typing.Any",
-}
+
+def _imports(
+    fields: Iterable[FieldSpec], entries: Callable[[type[FieldType]], Iterable[str]]
+) -> list[str]:
+    """The entries the types of ``fields`` need, each once, sorted."""
+    return sorted({entry for spec in fields for entry in entries(FIELD_TYPES[spec.type])})
 
 
 def type_imports(fields: Iterable[FieldSpec]) -> list[str]:
     """The ``"module.name"`` entries the fields' Python types need (``"decimal.Decimal"``)."""
-    return sorted({_TYPE_IMPORTS[spec.type] for spec in fields if spec.type in _TYPE_IMPORTS})
+    return _imports(fields, lambda kind: [kind.python_import] if kind.python_import else [])
+
+
+def dto_imports(fields: Iterable[FieldSpec]) -> list[str]:
+    """The ``"module.name"`` entries of the bounded request types the fields' DTOs use."""
+    return _imports(
+        fields,
+        lambda kind: [f"shared.models.dto_base.{kind.dto_bound}"] if kind.dto_bound else [],
+    )
+
+
+def column_imports(fields: Iterable[FieldSpec]) -> list[str]:
+    """The ``"module.name"`` entries the table model needs for the fields' column types."""
+    types = sorted({spec.type for spec in fields})
+    return [entry for type_ in types for entry in FIELD_TYPES[type_].column_imports]
+
+
+def sample_imports(fields: Iterable[FieldSpec]) -> list[str]:
+    """The ``"module.name"`` entries the generated tests' sample values need."""
+    return _imports(fields, lambda kind: kind.sample_imports)
+
+
+def invalid_value_imports(fields: Iterable[FieldSpec]) -> list[str]:
+    """The modules the generated tests' invalid values need (``json`` builds deep documents)."""
+    return _imports(fields, lambda kind: kind.invalid_value_imports)
 
 
 def readme_row(spec: FieldSpec) -> str:
@@ -707,15 +1007,6 @@ def readme_row(spec: FieldSpec) -> str:
     Columns: name, type as written in the spec, nullable, required on create, index
     modifiers, default. Pipes inside an enum's choices are escaped: they would end the cell.
     """
-    if spec.type == "str":
-        written = f"str({spec.max_length})"
-    elif spec.type == "decimal":
-        precision, scale = spec.decimal_shape
-        written = f"decimal({precision},{scale})"
-    elif spec.type == "enum":
-        written = "enum(" + r"\|".join(spec.choices) + ")"
-    else:
-        written = spec.type
     modifiers = ", ".join(
         name for name, on in (("unique", spec.unique), ("index", spec.index)) if on
     )
@@ -727,7 +1018,7 @@ def readme_row(spec: FieldSpec) -> str:
         default = f"`{spec.default}`"
     cells = [
         f"`{spec.name}`",
-        f"`{written}`",
+        f"`{spec.field_type.readme_type}`",
         "yes" if spec.optional else "no",
         "no" if spec.has_default else "yes",
         modifiers,
