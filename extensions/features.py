@@ -9,7 +9,16 @@ from functools import cached_property
 from typing import Any
 from urllib.parse import urlencode
 
-from .fields import FieldSpec, FieldSpecError, parse_fields, type_imports
+from .fields import (
+    FieldSpec,
+    FieldSpecError,
+    column_imports,
+    dto_imports,
+    invalid_value_imports,
+    parse_fields,
+    sample_imports,
+    type_imports,
+)
 from .naming import (
     identifier_problem,
     kebab,
@@ -25,8 +34,6 @@ from .naming import (
 # PostgreSQL truncates identifiers at 63 bytes; "ix_<feature>_audit_<feature>_id" must fit.
 MAX_FEATURE_NAME_LENGTH = 24
 FEATURE_KEYS = ("domain", "name", "fields")
-# The bounded input types of shared/models/dto_base.py that field specs map to.
-DTO_TYPES = ("DbDateTime", "DbFloat", "DbInt", "DbStr", "JsonDocument")
 # Example bodies longer than this are shown one field a line.
 ONE_LINE_EXAMPLE = 72
 
@@ -134,14 +141,7 @@ class Feature:
     @property
     def column_imports(self) -> list[str]:
         """``"module.name"`` entries the table model needs for its column types."""
-        types = {spec.type for spec in self.fields}
-        wanted = {
-            "json": ["shared.db.models.base_model.JSON_DOCUMENT"],
-            "text": ["sqlalchemy.Text"],
-            "datetime": ["shared.db.models.base_model.UTCDateTime"],
-            "enum": ["enum.StrEnum", "shared.db.models.base_model.enum_column"],
-        }
-        return [name for type_ in sorted(types) for name in wanted.get(type_, [])]
+        return column_imports(self.fields)
 
     @property
     def module(self) -> str:
@@ -157,12 +157,12 @@ class Feature:
     @property
     def sample_imports(self) -> list[str]:
         """``"module.name"`` entries the generated tests' sample values need."""
-        return ["uuid.UUID"] if any(spec.type == "uuid" for spec in self.fields) else []
+        return sample_imports(self.fields)
 
     @property
     def invalid_value_imports(self) -> list[str]:
         """Modules the generated tests' invalid values need (``json`` builds deep documents)."""
-        return ["json"] if any(spec.type == "json" for spec in self.fields) else []
+        return invalid_value_imports(self.fields)
 
     @property
     def required_fields(self) -> list[FieldSpec]:
@@ -185,8 +185,7 @@ class Feature:
     @property
     def dto_imports(self) -> list[str]:
         """``"module.name"`` entries of the bounded input types the feature's DTOs use."""
-        names = {spec.dto_type for spec in self.fields} & set(DTO_TYPES)
-        return [f"shared.models.dto_base.{name}" for name in sorted(names)]
+        return dto_imports(self.fields)
 
     @property
     def sort_columns(self) -> list[str]:

@@ -8,7 +8,12 @@ lines out themselves.
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Iterable
+
+# Top-level modules of a generated service that ruff counts as first party (besides the app
+# package, which has a section of its own).
+FIRST_PARTY = frozenset({"shared", "factories", "features_under_test"})
 
 
 def _natural(text: str) -> tuple[tuple[int, int | str], ...]:
@@ -26,10 +31,25 @@ def _member_order(name: str) -> tuple[int, tuple[tuple[int, int | str], ...], st
     return (kind, _natural(name), name)
 
 
-def from_imports(entries: Iterable[str]) -> list[tuple[str, list[str]]]:
-    """``"module.name"`` entries of one import section as ``(module, names)``, sorted as ruff does."""
+def section_of(module: str) -> str:
+    """The ruff import section a module goes in: standard-library, third-party or first-party."""
+    top = module.split(".")[0]
+    if top in sys.stdlib_module_names:
+        return "standard-library"
+    return "first-party" if top in FIRST_PARTY else "third-party"
+
+
+def from_imports(
+    entries: Iterable[str], section: str | None = None
+) -> list[tuple[str, list[str]]]:
+    """``"module.name"`` entries as ``(module, names)``, sorted as ruff does.
+
+    With ``section``, only the entries of that section (see :func:`section_of`).
+    """
     modules: dict[str, set[str]] = {}
     for entry in entries:
+        if section is not None and section_of(entry) != section:
+            continue
         module, _, name = entry.rpartition(".")
         modules.setdefault(module, set()).add(name)
     return [
