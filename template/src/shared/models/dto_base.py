@@ -3,7 +3,16 @@
 from datetime import UTC, datetime
 from typing import Annotated, Any, ClassVar, Generic, Self, TypeVar
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    GetCoreSchemaHandler,
+    model_validator,
+)
+from pydantic_core import CoreSchema, core_schema
 
 MAX_PAGE_SIZE = 200
 DEFAULT_PAGE_SIZE = 50
@@ -98,6 +107,28 @@ class PageQuery(InputDTO):
 
     limit: int = Field(default=DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
     offset: int = Field(default=0, ge=0, le=INT_MAX)
+
+
+class SortKeys:
+    """The values a list's ``sort`` takes: the timestamps and ``columns``, each either way.
+
+    ``sort: Annotated[str, SortKeys("name")] = "created_at"`` accepts ``created_at``,
+    ``-created_at``, ``updated_at``, ``-updated_at``, ``name`` and ``-name`` (descending), and
+    the API description lists them, as a ``Literal`` of them would.
+    """
+
+    def __init__(self, *columns: str) -> None:
+        self.keys = [
+            key
+            for column in ("created_at", "updated_at", *columns)
+            for key in (column, f"-{column}")
+        ]
+
+    def __get_pydantic_core_schema__(
+        self, source: type[Any], handler: GetCoreSchemaHandler
+    ) -> CoreSchema:
+        """Validate and describe the field as one of :attr:`keys`."""
+        return core_schema.literal_schema(self.keys)
 
 
 class ListQuery(PageQuery):

@@ -58,8 +58,15 @@ class AuditedEditorService(Generic[EntityT, AuditT, CreateT, UpdateT]):
 
     and everything else follows from them: the feature's name is its table's (``product``),
     its repositories are the ones declared for its two tables, its action codes are its audit
-    table's, its unique fields are its table's unique columns. Business rules go in the hooks
-    ``validate_create``, ``validate_update`` and ``after_change``.
+    table's, its unique fields are its table's unique columns. The seed's verbs are this
+    class's under the feature's names (``create_product = AuditedEditorService.create``).
+
+    Business rules go in a feature's service as overrides of the hooks; they refuse a change
+    by raising a DomainError (``shared.errors``), which rolls the whole change back:
+
+    - ``validate_create(self, values)``: before a new entity is stored;
+    - ``validate_update(self, entity, updates)``: before the fields in ``updates`` change;
+    - ``after_change(self, entity, action)``: after any change, inside its transaction.
     """
 
     # Read from the subclass's type arguments and tables when it is defined (see below).
