@@ -91,9 +91,6 @@ class BackendServiceExtension(Extension):
             "load_features": features.load_features,
             "quoted_items": formatting.quoted_items,
             "braced": formatting.braced,
-            "table_imports": features.table_imports,
-            "table_names": features.table_names,
-            "registry_imports": features.registry_imports,
             "code_list": features.code_list,
             "from_imports": imports.from_imports,
         }

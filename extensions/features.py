@@ -149,12 +149,6 @@ class Feature:
         return f"shared.db.models.{self.domain}_models.{self.name}"
 
     @property
-    def module_imports(self) -> list[str]:
-        """``"module.name"`` entries of the feature's two tables: the entity and its audit."""
-        audit_module = f"shared.db.models.audit_models.{self.name}_audit"
-        return [f"{self.module}.{self.class_name}", f"{audit_module}.{self.class_name}Audit"]
-
-    @property
     def sample_imports(self) -> list[str]:
         """``"module.name"`` entries the generated tests' sample values need."""
         return sample_imports(self.fields)
@@ -174,14 +168,6 @@ class Feature:
         """Fields a create request may leave out."""
         return [spec for spec in self.fields if spec.has_default]
 
-    def registry_imports(self, package_name: str) -> list[str]:
-        """``"module.name"`` entries of the feature's router module and editor service."""
-        return [
-            f"{package_name}.routers.{self.domain}_routers.{self.name}_router",
-            f"shared.services.{self.domain}_services.{self.name}_editor_service."
-            f"{self.class_name}EditorService",
-        ]
-
     @property
     def dto_imports(self) -> list[str]:
         """``"module.name"`` entries of the bounded input types the feature's DTOs use."""
@@ -191,13 +177,6 @@ class Feature:
     def sort_columns(self) -> list[str]:
         """What the list endpoint sorts by: the timestamps and every filterable field."""
         return ["created_at", "updated_at", *(spec.name for spec in self.filter_fields)]
-
-    @property
-    def sort_keys(self) -> list[str]:
-        """The values of the list's ``sort`` parameter: each sort column, either way."""
-        return [key for column in self.sort_columns for key in (column, f"-{column}")]
-
-    # -- Examples for the README: real bodies, so its test can send them ------------------
 
     @property
     def create_example(self) -> dict[str, Any]:
@@ -335,18 +314,3 @@ def features_problem(features: object) -> str:
     except FeatureError as error:
         return str(error)
     return ""
-
-
-def table_imports(features: list[Feature]) -> list[str]:
-    """``"module.name"`` entries of every table of every feature."""
-    return [entry for feature in features for entry in feature.module_imports]
-
-
-def table_names(features: list[Feature]) -> list[str]:
-    """Class names of every table of every feature, sorted."""
-    return sorted(entry.rpartition(".")[2] for entry in table_imports(features))
-
-
-def registry_imports(features: list[Feature], package_name: str) -> list[str]:
-    """``"module.name"`` entries of every feature's router module and editor service."""
-    return [entry for feature in features for entry in feature.registry_imports(package_name)]

@@ -39,9 +39,7 @@ def section_of(module: str) -> str:
     return "first-party" if top in FIRST_PARTY else "third-party"
 
 
-def from_imports(
-    entries: Iterable[str], section: str | None = None
-) -> list[tuple[str, list[str]]]:
+def from_imports(entries: Iterable[str], section: str | None = None) -> list[tuple[str, list[str]]]:
     """``"module.name"`` entries as ``(module, names)``, sorted as ruff does.
 
     With ``section``, only the entries of that section (see :func:`section_of`).

@@ -12,9 +12,6 @@ from extensions.features import (
     FeatureError,
     features_problem,
     load_features,
-    registry_imports,
-    table_imports,
-    table_names,
 )
 from extensions.fields import FieldSpec
 
@@ -193,14 +190,6 @@ def test_purchase_order_names() -> None:
     assert item.audit_enum == "PurchaseOrderAuditActionCodeEnum"
     assert item.action_prefix == "PURCHASE_ORDER"
     assert item.module == "shared.db.models.sales_models.purchase_order"
-    assert item.module_imports == [
-        "shared.db.models.sales_models.purchase_order.PurchaseOrder",
-        "shared.db.models.audit_models.purchase_order_audit.PurchaseOrderAudit",
-    ]
-    assert item.registry_imports("shop_service") == [
-        "shop_service.routers.sales_routers.purchase_order_router",
-        "shared.services.sales_services.purchase_order_editor_service.PurchaseOrderEditorService",
-    ]
 
 
 def test_field_groups_and_imports() -> None:
@@ -273,8 +262,6 @@ def test_changeable_field_is_the_first_that_is_not_bool(fields: str, changeable:
 def test_sort_columns_are_the_timestamps_and_the_filterable_fields() -> None:
     item = load_features([PURCHASE_ORDER])[0]
     assert item.sort_columns == ["created_at", "updated_at", *names(item.filter_fields)]
-    assert item.sort_keys[:4] == ["created_at", "-created_at", "updated_at", "-updated_at"]
-    assert len(item.sort_keys) == 2 * len(item.sort_columns)
 
 
 DEFAULT_FIELDS = "name:str(120), description:text?, price:decimal(10,2), in_stock:bool=true"
@@ -323,23 +310,6 @@ def test_every_field_gets_an_example_and_the_update_changes_one() -> None:
 def test_fields_are_parsed_once() -> None:
     item = feature(fields="a:int, b:str")
     assert item.fields is item.fields
-
-
-def test_table_imports_names_and_registry_imports() -> None:
-    loaded = load_features([PURCHASE_ORDER, PRODUCT])
-    assert table_imports(loaded) == [
-        "shared.db.models.sales_models.purchase_order.PurchaseOrder",
-        "shared.db.models.audit_models.purchase_order_audit.PurchaseOrderAudit",
-        "shared.db.models.catalog_models.product.Product",
-        "shared.db.models.audit_models.product_audit.ProductAudit",
-    ]
-    assert table_names(loaded) == ["Product", "ProductAudit", "PurchaseOrder", "PurchaseOrderAudit"]
-    assert registry_imports(loaded, "shop") == [
-        "shop.routers.sales_routers.purchase_order_router",
-        "shared.services.sales_services.purchase_order_editor_service.PurchaseOrderEditorService",
-        "shop.routers.catalog_routers.product_router",
-        "shared.services.catalog_services.product_editor_service.ProductEditorService",
-    ]
 
 
 # -- Refusals -----------------------------------------------------------------------------------
@@ -490,18 +460,10 @@ def test_features_problem_explains_unknown_keys_of_any_type() -> None:
     assert features_problem([item]).startswith(f"features item #1 {KEYS}; unknown ")
 
 
-def test_list_sort_keys_cover_timestamps_and_filterable_fields_both_ways() -> None:
+def test_the_list_sorts_by_the_timestamps_and_the_filterable_fields() -> None:
     [feature] = load_features(
         [{"domain": "sales", "name": "order", "fields": "code:str(8), notes:text?, total:int"}]
     )
-    assert feature.sort_keys == [
-        "created_at",
-        "-created_at",
-        "updated_at",
-        "-updated_at",
-        "code",
-        "-code",
-        "total",
-        "-total",
-    ]
+    # The generated SortKeys gives each of them ascending and, with "-", descending.
+    assert feature.sort_columns == ["created_at", "updated_at", "code", "total"]
     assert feature.dto_imports == ["shared.models.dto_base.DbInt", "shared.models.dto_base.DbStr"]
