@@ -22,6 +22,7 @@ from tests.live_service import wait_until_healthy
 from tests.test_generated_service import assert_suite_passed
 from tests.test_update_lifecycle import (
     INVOICE,
+    TEMPLATE_SCRIPT,
     answers_of,
     commit_all,
     generate,
@@ -33,7 +34,16 @@ from tests.test_update_lifecycle import (
 README = TEMPLATE_ROOT / "README.md"
 # The port the README's demo serves on (the service's default).
 DEMO_URL = "http://127.0.0.1:8000"
-ADD_INVOICE = ("add-feature", "billing", "invoice", "--trust", "--fields", INVOICE["fields"])
+# The README's add-feature, as `uv run` arguments.
+ADD_INVOICE = (
+    TEMPLATE_SCRIPT,
+    "add-feature",
+    "billing",
+    "invoice",
+    "--trust",
+    "--fields",
+    INVOICE["fields"],
+)
 INVOICE_FILES = (
     "src/shared/services/billing_services/invoice_editor_service.py",
     "src/inventory_service/migrations/versions/invoice_0001_initial.py",
@@ -90,7 +100,7 @@ def test_the_readme_demo_keeps_every_file_through_add_feature(tmp_path: Path) ->
     clone = clone_of_the_template(tmp_path / "copier-backend-service")
     demo = readme_line("uvx ", "copier copy", "../demo-service", "serve")
     commit = readme_line("git init -q && git add -A && git commit")
-    add_feature = readme_line("uv run inventory-service add-feature billing invoice")
+    add_feature = readme_line(f"uv run {TEMPLATE_SCRIPT} add-feature billing invoice")
     assert "--trust" in add_feature
 
     serve_the_demo(demo, cwd=clone, log=tmp_path / "demo.log")
@@ -127,7 +137,7 @@ def test_a_demo_inside_the_clone_is_refused_and_left_as_it_was(tmp_path: Path) -
     before = tree(service)
 
     refused = run(
-        [uv(), "run", "inventory-service", *ADD_INVOICE],
+        [uv(), "run", *ADD_INVOICE],
         cwd=service,
     )
 
@@ -156,7 +166,7 @@ def test_a_committed_service_run_once_with_uv_accepts_add_feature(tmp_path: Path
     assert status(service) == "?? uv.lock\n"
 
     added = run(
-        [uv(), "run", "inventory-service", *ADD_INVOICE],
+        [uv(), "run", *ADD_INVOICE],
         cwd=service,
     )
 
@@ -190,7 +200,7 @@ def test_update_without_trust_runs_no_task_and_names_the_source(tmp_path: Path) 
     commit_all(service.path, "A one-line change that points the service at another template")
     before = head(service.path)
 
-    refused = service.uv_run(service.slug, "update")
+    refused = service.uv_run(TEMPLATE_SCRIPT, "update")
 
     assert refused.returncode == 2, refused.explain()
     assert f"the template at {changed} runs code of its own" in refused.stderr
@@ -199,7 +209,7 @@ def test_update_without_trust_runs_no_task_and_names_the_source(tmp_path: Path) 
     assert status(service.path) == ""
     assert head(service.path) == before
 
-    trusted = service.uv_run(service.slug, "update", "--trust")
+    trusted = service.uv_run(TEMPLATE_SCRIPT, "update", "--trust")
     assert trusted.returncode == 0, trusted.explain()
     assert f"trusting the template at {changed}" in trusted.stderr
     assert marker.exists(), "with --trust the same update runs the task"
@@ -212,11 +222,11 @@ def test_update_src_follows_a_template_that_moved(tmp_path: Path) -> None:
     new_home = tmp_path / "new-home"
     old_home.rename(new_home)
 
-    lost = service.uv_run(service.slug, "update", "--trust")
+    lost = service.uv_run(TEMPLATE_SCRIPT, "update", "--trust")
     assert lost.returncode == 2, lost.explain()
     assert status(service.path) == ""
 
-    moved = service.uv_run(service.slug, "update", "--trust", "--src", str(new_home))
+    moved = service.uv_run(TEMPLATE_SCRIPT, "update", "--trust", "--src", str(new_home))
 
     assert moved.returncode == 0, moved.explain()
     assert "template version 0.1.0 -> 0.2.0" in moved.stdout

@@ -48,6 +48,8 @@ PURCHASE_ORDER = {
 CATEGORY = {"domain": "catalog", "name": "category", "fields": "title:str(80), position:int=0"}
 INVOICE = {"domain": "billing", "name": "invoice", "fields": "number:str(20):unique, total:int"}
 
+# What runs add-feature and update in a service: a dev-only script, not the service's CLI.
+TEMPLATE_SCRIPT = "scripts/template.py"
 PACKAGE = "src/inventory_service"
 VERSIONS = f"{PACKAGE}/migrations/versions"
 HEALTH_TEMPLATE = "template/src/{{ package_name }}/routers/health.py.jinja"
@@ -313,7 +315,7 @@ def test_features_are_added_one_update_at_a_time_without_leaving_the_template_ve
     service = generate(releases, tmp_path / "inventory-service", vcs_ref="0.1.0")
     for feature in (PURCHASE_ORDER, INVOICE):
         added = service.uv_run(
-            service.slug,
+            TEMPLATE_SCRIPT,
             "add-feature",
             "--trust",
             feature["domain"],
@@ -346,7 +348,7 @@ def test_add_feature_gives_the_tree_plain_copier_update_gives(
     shutil.copy2(service.path / ".env", twin / ".env")
 
     added = service.uv_run(
-        service.slug,
+        TEMPLATE_SCRIPT,
         "add-feature",
         "--trust",
         "sales",
@@ -374,19 +376,19 @@ def test_add_feature_refuses_a_duplicate_a_bad_spec_and_a_dirty_tree_and_changes
     before = head(root)
 
     duplicate = service.uv_run(
-        service.slug, "add-feature", "--trust", "sales", "product", "--fields", "x:int"
+        TEMPLATE_SCRIPT, "add-feature", "--trust", "sales", "product", "--fields", "x:int"
     )
     assert duplicate.returncode == 2, duplicate.explain()
     assert "feature 'product' already exists (in domain 'catalog')" in duplicate.stderr
 
     bad_spec = service.uv_run(
-        service.slug, "add-feature", "--trust", "sales", "invoice", "--fields", "total:money"
+        TEMPLATE_SCRIPT, "add-feature", "--trust", "sales", "invoice", "--fields", "total:money"
     )
     assert bad_spec.returncode == 2, bad_spec.explain()
     assert "field 'total': unknown type 'money'" in bad_spec.stderr
 
     bad_name = service.uv_run(
-        service.slug, "add-feature", "--trust", "sales", "Invoice", "--fields", "n:int"
+        TEMPLATE_SCRIPT, "add-feature", "--trust", "sales", "Invoice", "--fields", "n:int"
     )
     assert bad_name.returncode == 2, bad_name.explain()
     assert "feature #2 name 'Invoice' is not a snake_case identifier" in bad_name.stderr
@@ -397,7 +399,7 @@ def test_add_feature_refuses_a_duplicate_a_bad_spec_and_a_dirty_tree_and_changes
 
     (root / "notes.txt").write_text("work in progress\n")
     dirty = service.uv_run(
-        service.slug, "add-feature", "--trust", "sales", "invoice", "--fields", "n:int"
+        TEMPLATE_SCRIPT, "add-feature", "--trust", "sales", "invoice", "--fields", "n:int"
     )
     assert dirty.returncode == 2, dirty.explain()
     assert "uncommitted changes" in dirty.stderr
@@ -415,7 +417,7 @@ def test_update_reports_a_conflict_by_name_and_exits_non_zero(
     edit(settings, LIFETIME_SETTING, LIFETIME_SETTING.replace("default=60", "default=15"))
     commit_all(service.path, "Shorter tokens")
 
-    updated = service.uv_run(service.slug, "update", "--trust")
+    updated = service.uv_run(TEMPLATE_SCRIPT, "update", "--trust")
 
     assert updated.returncode == 1, updated.explain()
     assert "template version 0.1.0 -> 0.3.0" in updated.stdout
@@ -432,21 +434,21 @@ def test_an_update_that_changes_nothing_leaves_the_work_tree_clean(
     service = generate(releases, tmp_path / "inventory-service", vcs_ref="0.3.0")
     before = head(service.path)
 
-    updated = service.uv_run(service.slug, "update", "--trust")
+    updated = service.uv_run(TEMPLATE_SCRIPT, "update", "--trust")
 
     assert_ok(updated)
     assert updated.stdout.splitlines() == ["template version 0.3.0 (unchanged)", "nothing changed"]
     assert status(service.path) == ""
     assert head(service.path) == before
 
-    downgrade = service.uv_run(service.slug, "update", "--trust", "--vcs-ref", "0.1.0")
+    downgrade = service.uv_run(TEMPLATE_SCRIPT, "update", "--trust", "--vcs-ref", "0.1.0")
     assert downgrade.returncode == 2, downgrade.explain()
     assert "Downgrades are not supported" in downgrade.stderr
     assert status(service.path) == ""
 
     dirty_file = service.path / "notes.txt"
     dirty_file.write_text("work in progress\n")
-    refused = service.uv_run(service.slug, "update", "--trust", "--vcs-ref", "0.3.0")
+    refused = service.uv_run(TEMPLATE_SCRIPT, "update", "--trust", "--vcs-ref", "0.3.0")
     assert refused.returncode == 2, refused.explain()
     assert "commit or stash them first" in refused.stderr
 

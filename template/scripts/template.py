@@ -1,4 +1,11 @@
-"""Template lifecycle: add a feature or pull a template release with Copier, never silently.
+"""Template maintenance: add a feature or pull a template release with Copier, never silently.
+
+    uv run scripts/template.py add-feature DOMAIN NAME --fields "..." --trust
+    uv run scripts/template.py update --trust [--vcs-ref REF] [--src PATH_OR_URL]
+
+This script maintains the service's source and is no part of the running service: it lives
+outside ``src/``, so the wheel doesn't ship it, and it needs Copier and PyYAML, which only the
+dev dependency group installs (``uv run`` syncs that group). A production install has neither.
 
 An update never works on the service's own work tree. The service must be the top level of its
 own git repository with everything committed; Copier then updates a scratch clone of it, the
@@ -9,10 +16,6 @@ conflict markers, so every update is also searched for them.
 Copier runs template code (Jinja extensions, tasks, migrations) only with the user's consent:
 the commands pass ``--trust`` through, and without it a template that needs trust is refused
 before anything runs.
-
-Copier and PyYAML are development dependencies: a production install only serves the API, so
-they are imported where they are used rather than at the top of this module, which the command
-line imports.
 """
 
 import json
@@ -24,7 +27,18 @@ import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
+
+import typer
+
+try:
+    import yaml
+    from copier import run_copy, run_update
+    from copier.errors import CopierError, UnsafeTemplateError
+except ImportError as missing:
+    # `uv run --no-dev`, or an environment made for production: say what to do, not a traceback.
+    typer.echo("Copier is not installed: it is a dev dependency, run `uv sync`", err=True)
+    raise SystemExit(2) from missing
 
 ANSWERS_FILE = ".copier-answers.yml"
 # Lines that git and Copier write around a conflict (pre-commit's check-merge-conflict agrees).
@@ -82,8 +96,6 @@ def find_project(start: Path | None = None) -> Path:
 
 def parse_answers(text: str) -> dict[str, Any]:
     """Parse the contents of the answers file Copier wrote."""
-    import yaml  # noqa: PLC0415 - PyYAML comes with Copier, a dev dependency
-
     answers = yaml.safe_load(text)
     if not isinstance(answers, dict):
         msg = f"{ANSWERS_FILE} does not hold a mapping of answers"
@@ -278,12 +290,6 @@ def copier_update(
     and so is a template that needs trust when the user gave none.
     """
     try:
-        from copier import run_update  # noqa: PLC0415 - Copier is a dev dependency
-        from copier.errors import CopierError, UnsafeTemplateError  # noqa: PLC0415 - likewise
-    except ImportError as error:
-        msg = "Copier is not installed: it is a dev dependency, run `uv sync`"
-        raise LifecycleError(msg) from error
-    try:
         run_update(
             project,
             data=dict(data),
@@ -303,8 +309,6 @@ def copier_update(
 
 def rendered_files(template: TemplateRun, vcs_ref: str, answers: Mapping[str, Any]) -> set[str]:
     """Return the paths the template renders at ``vcs_ref`` for ``answers`` (tasks skipped)."""
-    from copier import run_copy  # noqa: PLC0415 - Copier is a dev dependency
-
     public = {key: value for key, value in answers.items() if not key.startswith("_")}
     with tempfile.TemporaryDirectory(prefix="template-render-") as directory:
         run_copy(
@@ -438,3 +442,86 @@ def update(
     template = TemplateRun(template_source(answers, source), trusted)
     update_through_scratch_clone(project, template, vcs_ref, {}, answers)
     return outcome(project, slug_of(answers), previous_version)
+
+
+app = typer.Typer(
+    help="Template maintenance: add a feature, or pull a template release, with Copier.",
+    no_args_is_help=True,
+    # A script run by path: there is no installed command to complete.
+    add_completion=False,
+)
+
+# Copier runs a template's own code (extensions, tasks, migrations) only with consent.
+TrustOption = Annotated[
+    bool,
+    typer.Option(
+        "--trust",
+        help="Let the template run its own code (it names itself first); refused without.",
+    ),
+]
+
+
+@app.command("add-feature")
+def add_feature_command(
+    domain: Annotated[str, typer.Argument(help="The feature's domain (snake_case), e.g. sales.")],
+    name: Annotated[str, typer.Argument(help="The feature's name (snake_case, singular).")],
+    fields: Annotated[str, typer.Option(help='Field spec, e.g. "title:str(80), position:int=0".')],
+    trust: TrustOption = False,
+) -> None:
+    """Add a feature: append it to the recorded features, re-render at this template version."""
+    try:
+        project = find_project()
+        announce_trust(project, None, trust)
+        result = add_feature(project, domain, name, fields, trusted=trust)
+    except LifecycleError as error:
+        typer.echo(f"add-feature: {error}", err=True)
+        raise typer.Exit(code=2) from error
+    report_update(result)
+
+
+@app.command("update")
+def update_command(
+    vcs_ref: Annotated[
+        str | None, typer.Option(help="Template tag or commit; the latest release by default.")
+    ] = None,
+    src: Annotated[
+        str | None,
+        typer.Option(
+            metavar="PATH_OR_URL",
+            help="Where the template is now (moved, or a fork); the recorded one by default.",
+        ),
+    ] = None,
+    trust: TrustOption = False,
+) -> None:
+    """Pull a template release into this service with copier update; fail on conflicts."""
+    try:
+        project = find_project()
+        announce_trust(project, src, trust)
+        result = update(project, vcs_ref, source=src, trusted=trust)
+    except LifecycleError as error:
+        typer.echo(f"update: {error}", err=True)
+        raise typer.Exit(code=2) from error
+    report_update(result)
+
+
+def announce_trust(project: Path, src: str | None, trust: bool) -> None:
+    """Say which template's code ``--trust`` lets run, before any of it does."""
+    if trust:
+        source = template_source(read_answers(project), src)
+        typer.echo(f"trusting the template at {source}", err=True)
+
+
+def report_update(result: UpdateOutcome) -> None:
+    """Print what an update changed; exit 1 if it left conflicts (Copier itself exits 0)."""
+    typer.echo("\n".join(result.report()))
+    if result.conflicts:
+        typer.echo(
+            "the update left conflicts: resolve the markers, delete the .rej files, "
+            "run the checks, then commit:\n  " + "\n  ".join(result.conflicts),
+            err=True,
+        )
+        raise typer.Exit(code=1)
+
+
+if __name__ == "__main__":
+    app()
