@@ -50,14 +50,15 @@ def random_secret() -> str:
 
 
 def _imports(import_block: Callable[..., str]) -> Callable[..., str]:
-    """``imports(*entries)``: an import block, first party being ``shared`` and the package."""
+    """``imports(*entries)``: an import block; the package has a section after first party."""
 
     @pass_context
     def imports(context: Context, *entries: str | Iterable[str]) -> str:
         dotted: list[str] = []
         for entry in entries:
             dotted.extend([entry] if isinstance(entry, str) else entry)
-        return str(import_block(dotted, first_party=(*FIRST_PARTY, context.get("package_name"))))
+        package = context.get("package_name")
+        return str(import_block(dotted, first_party=FIRST_PARTY, service=(package,)))
 
     return imports
 

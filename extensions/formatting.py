@@ -98,23 +98,35 @@ def _name_order(name: str) -> tuple[int, tuple[tuple[int, int | str], ...], str]
     return (kind, _natural(name), name)
 
 
-def import_block(dotted_names: Iterable[str], first_party: Iterable[str] = ("shared",)) -> str:
+def import_block(
+    dotted_names: Iterable[str],
+    first_party: Iterable[str] = ("shared",),
+    service: Iterable[str] = (),
+) -> str:
     """Render imports as ruff's isort lays them out.
 
     Entries are ``"module.name"`` (``from module import name``), a bare ``"module"``
     (``import module``) or ``"module as alias"``. They are grouped into standard library,
-    third party and first party (``first_party`` top-level packages), sorted, groups separated
-    by a blank line; in each group plain imports come first, then one ``from`` line per module.
+    third party, first party (``first_party`` top-level packages) and the section configured
+    after it for the service's own package (``service``), sorted, groups separated by a blank
+    line; in each group plain imports come first, then one ``from`` line per module.
     """
     first_party = set(first_party)
-    sections: list[tuple[set[str], dict[str, set[str]]]] = [(set(), {}) for _ in range(3)]
+    service = set(service)
+    sections: list[tuple[set[str], dict[str, set[str]]]] = [(set(), {}) for _ in range(4)]
     for dotted in dotted_names:
         # "pkg.module.name" -> from pkg.module import name; "pkg" or "pkg as alias" -> import
         module, _, name = dotted.rpartition(".") if " as " not in dotted else ("", "", dotted)
         top = (module or name).split(".")[0].split(" ")[0]
-        plain, from_imports = sections[
-            0 if top in sys.stdlib_module_names else 2 if top in first_party else 1
-        ]
+        if top in sys.stdlib_module_names:
+            section = 0
+        elif top in first_party:
+            section = 2
+        elif top in service:
+            section = 3
+        else:
+            section = 1
+        plain, from_imports = sections[section]
         if module:
             from_imports.setdefault(module, set()).add(name)
         else:

@@ -23,6 +23,12 @@ except ImportError as missing:  # pragma: no cover - only where Copier runs with
 
 SNAKE_CASE = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$")
 
+# Names written into the service's Python lines (import paths, the distribution's name in
+# strings) are bounded, so that no line's layout depends on how long they are: the templates
+# write lines that ruff keeps as they are, whatever the names, up to these lengths.
+MAX_PACKAGE_NAME_LENGTH = 32
+MAX_SLUG_LENGTH = 32
+
 # Top-level packages every generated service already has: a name equal to one of them
 # would shadow it on import.
 GENERATED_TOP_LEVEL_PACKAGES = frozenset({"shared", "tests"})
@@ -151,8 +157,9 @@ def identifier_problem(value: object, what: str = "name", *, top_level: bool = F
     """Explain why ``value`` can't be used as a snake_case Python identifier, or return ``""``.
 
     The message names ``what`` (for example ``"package_name"``) so that a prompt can show it
-    as is. Checks: snake_case and not a Python keyword; for a ``top_level`` import name also
-    not the name of a standard-library module or of a package every generated service has.
+    as is. Checks: snake_case and not a Python keyword; for a ``top_level`` import name (the
+    service's package) also at most ``MAX_PACKAGE_NAME_LENGTH`` characters, and not the name
+    of a standard-library module or of a package every generated service has.
     """
     if not isinstance(value, str) or not value:
         return f"{what} must not be empty"
@@ -165,6 +172,11 @@ def identifier_problem(value: object, what: str = "name", *, top_level: bool = F
         return f"{what} {value!r} is a Python keyword"
     if not top_level:
         return ""
+    if len(value) > MAX_PACKAGE_NAME_LENGTH:
+        return (
+            f"{what} {value!r} is {len(value)} characters long; "
+            f"choose one of at most {MAX_PACKAGE_NAME_LENGTH}"
+        )
     if value in GENERATED_TOP_LEVEL_PACKAGES:
         return f"{what} {value!r} would shadow the generated {value!r} package"
     if value in sys.stdlib_module_names:
@@ -176,11 +188,19 @@ KEBAB_CASE = re.compile(r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$")
 
 
 def slug_problem(value: object, what: str = "project_slug") -> str:
-    """Explain why ``value`` can't be a distribution and command name, or return ``""``."""
+    """Explain why ``value`` can't be a distribution and command name, or return ``""``.
+
+    It must be kebab-case and at most ``MAX_SLUG_LENGTH`` characters long.
+    """
     if not isinstance(value, str) or not KEBAB_CASE.match(value):
         return (
             f"{what} {value!r} must be kebab-case "
             "(lower-case letters, digits and single hyphens, starting with a letter)"
+        )
+    if len(value) > MAX_SLUG_LENGTH:
+        return (
+            f"{what} {value!r} is {len(value)} characters long; "
+            f"choose one of at most {MAX_SLUG_LENGTH}"
         )
     return ""
 

@@ -41,7 +41,10 @@ SEVERAL_FEATURES: dict[str, Any] = {
 
 LONG_NAMES: dict[str, Any] = {
     "project_name": "Regional Warehouse Logistics Coordination Platform",
-    "package_name": "regional_warehouse_logistics",
+    # The slug and the package at their maximum length (32): the slug derived from the project
+    # name would be longer, and is refused.
+    "project_slug": "regional-warehouse-logistics-hub",
+    "package_name": "regional_warehouse_logistics_hub",
     "domain": "inventory_management_ops",
     "feature": "warehouse_transfer_order",
     "fields": (

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 from extensions.naming import (
+    MAX_PACKAGE_NAME_LENGTH,
+    MAX_SLUG_LENGTH,
     identifier_problem,
     kebab,
     pascal,
@@ -309,6 +311,21 @@ def test_top_level_names_may_not_shadow_the_standard_library(module: str) -> Non
     )
 
 
+def test_package_names_are_limited_to_32_characters() -> None:
+    longest = "regional_warehouse_logistics_hub"
+    assert len(longest) == MAX_PACKAGE_NAME_LENGTH == 32
+    assert identifier_problem(longest, "package_name", top_level=True) == ""
+    assert identifier_problem(longest + "s", "package_name", top_level=True) == (
+        f"package_name {longest + 's'!r} is 33 characters long; choose one of at most 32"
+    )
+
+
+def test_the_32_character_limit_is_the_package_names_only() -> None:
+    # Other identifiers name sub-modules, routes and columns; feature and field names have
+    # limits of their own, set by the database.
+    assert identifier_problem("a" * 40, "feature #1 domain") == ""
+
+
 @pytest.mark.parametrize("name", ["json", "os", "typing", "shared", "tests", "logging"])
 def test_domain_and_feature_names_may_reuse_top_level_names(name: str) -> None:
     # Domains and features only name sub-modules, which shadow nothing.
@@ -344,6 +361,15 @@ def test_bad_slugs_are_refused(slug: object) -> None:
     assert slug_problem(slug) == (
         f"project_slug {slug!r} must be kebab-case "
         "(lower-case letters, digits and single hyphens, starting with a letter)"
+    )
+
+
+def test_slugs_are_limited_to_32_characters() -> None:
+    longest = "regional-warehouse-logistics-hub"
+    assert len(longest) == MAX_SLUG_LENGTH == 32
+    assert slug_problem(longest) == ""
+    assert slug_problem(longest + "s") == (
+        f"project_slug {longest + 's'!r} is 33 characters long; choose one of at most 32"
     )
 
 

@@ -34,6 +34,12 @@ BAD_ANSWERS: dict[str, tuple[dict[str, Any], str]] = {
     "package is a keyword": ({"package_name": "class"}, "is a Python keyword"),
     "package shadows shared": ({"package_name": "shared"}, "would shadow the generated"),
     "package shadows stdlib": ({"package_name": "json"}, "standard-library module 'json'"),
+    "package name too long": ({"package_name": "a" * 33}, "33 characters long; choose one of"),
+    "slug too long": ({"project_slug": "a" * 33}, "33 characters long; choose one of"),
+    "project name too long for its slug": (
+        {"project_name": "Regional Warehouse Logistics Coordination Platform"},
+        "project_slug 'regional-warehouse-logistics-coordination-platform' is 50 characters",
+    ),
     "domain not snake_case": ({"domain": "Catalog-Items"}, "not a snake_case"),
     "domain is a keyword": ({"domain": "import"}, "is a Python keyword"),
     "feature not snake_case": ({"feature": "PurchaseOrder"}, "not a snake_case"),
