@@ -10,18 +10,14 @@ from __future__ import annotations
 import importlib.util
 import secrets
 import sys
-from collections.abc import Callable, Iterable
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from jinja2 import Environment, pass_context
+from jinja2 import Environment
 from jinja2.ext import Extension
-from jinja2.runtime import Context
 
 _PACKAGE = "copier_backend_service_extensions"
-# Top-level modules a generated service owns besides its app package (tests/ is on its path).
-FIRST_PARTY = ("shared", "factories", "conftest")
 
 
 def _load_package() -> ModuleType:
@@ -49,20 +45,6 @@ def random_secret() -> str:
     return secrets.token_urlsafe(48)
 
 
-def _imports(import_block: Callable[..., str]) -> Callable[..., str]:
-    """``imports(*entries)``: an import block; the package has a section after first party."""
-
-    @pass_context
-    def imports(context: Context, *entries: str | Iterable[str]) -> str:
-        dotted: list[str] = []
-        for entry in entries:
-            dotted.extend([entry] if isinstance(entry, str) else entry)
-        package = context.get("package_name")
-        return str(import_block(dotted, first_party=FIRST_PARTY, service=(package,)))
-
-    return imports
-
-
 class BackendServiceExtension(Extension):
     """Register the template's filters and globals on Copier's Jinja environment."""
 
@@ -71,7 +53,6 @@ class BackendServiceExtension(Extension):
         naming = _submodule("naming")
         fields = _submodule("fields")
         features = _submodule("features")
-        formatting = _submodule("formatting")
         imports = _submodule("imports")
         filters: dict[str, Any] = {
             "snake": naming.snake,
@@ -90,8 +71,6 @@ class BackendServiceExtension(Extension):
             "readme_row": fields.readme_row,
             "features_problem": features.features_problem,
             "load_features": features.load_features,
-            "quoted_items": formatting.quoted_items,
-            "braced": formatting.braced,
             "code_list": features.code_list,
             "from_imports": imports.from_imports,
         }
@@ -99,9 +78,5 @@ class BackendServiceExtension(Extension):
         environment.globals.update(
             {
                 "random_secret": random_secret,
-                "wrap_call": formatting.wrap_call,
-                "wrap_collection": formatting.wrap_collection,
-                "field_line": formatting.field_line,
-                "imports": _imports(formatting.import_block),
             }
         )
