@@ -48,6 +48,7 @@ PURCHASE_ORDER = {
 CATEGORY = {"domain": "catalog", "name": "category", "fields": "title:str(80), position:int=0"}
 INVOICE = {"domain": "billing", "name": "invoice", "fields": "number:str(20):unique, total:int"}
 
+PRODUCT_SERVICE = "src/shared/services/catalog_services/product_editor_service.py"
 # What runs add-feature and update in a service: a dev-only script, not the service's CLI.
 TEMPLATE_SCRIPT = "scripts/template.py"
 PACKAGE = "src/inventory_service"
@@ -256,10 +257,11 @@ def test_an_update_keeps_the_team_edits_and_brings_the_release_and_a_new_feature
             "    # Shown on error pages; the team's own setting.\n"
             '    support_email: str = "support@example.com"\n',
         ),
-        "src/shared/services/catalog_services/product_editor_service.py": (
-            'NOUN = "product"\n',
-            'NOUN = "product"\n# How the admin console names several of them.\n'
-            'PLURAL_NOUN = "products"\n',
+        PRODUCT_SERVICE: (
+            "    restore_product = AuditedEditorService.restore\n",
+            "    restore_product = AuditedEditorService.restore\n"
+            "    # How the admin console names several of them.\n"
+            '    plural_noun = "products"\n',
         ),
         "tests/test_settings.py": (
             "assert STRONG_SECRET not in str(settings.model_dump())\n",
@@ -299,7 +301,7 @@ def test_an_update_keeps_the_team_edits_and_brings_the_release_and_a_new_feature
     assert RELEASE_NOTE in (root / "README.md").read_text()
     assert (root / "docs/operations.md").is_file()
     assert (root / f"{VERSIONS}/purchase_order_0001_initial.py").is_file()
-    assert "PurchaseOrder" in (root / "src/shared/db/tables.py").read_text()
+    assert (root / "src/shared/db/models/sales_models/purchase_order.py").is_file()
     assert answers_of(root)["_commit"] == "0.2.0"
     assert feature_names(root) == ["product", "purchase_order"]
     assert env_file.read_text() == secret_settings
@@ -541,3 +543,67 @@ def test_services_check_for_conflict_markers_before_every_commit(tmp_path: Path)
     # Without --assume-in-merge the hook only looks while git is merging: a copier update isn't.
     assert "--assume-in-merge" in hooks["check-merge-conflict"]["args"]
     assert {"ruff-check", "ruff-format"} <= set(hooks)
+
+
+# A business rule as a team writes one: a hook of its feature's thin editor service.
+PRODUCT_RULE = (
+    "    restore_product = AuditedEditorService.restore\n",
+    "    restore_product = AuditedEditorService.restore\n\n"
+    "    def validate_create(self, values: dict[str, Any]) -> None:\n"
+    '        """A product\'s name holds a letter (the team\'s rule)."""\n'
+    '        if not any(character.isalpha() for character in values["name"]):\n'
+    '            msg = "a product name needs a letter"\n'
+    "            raise ConflictError(msg)\n",
+)
+PRODUCT_RULE_IMPORTS = (
+    "from shared.db.models.audit_models.product_audit import (\n",
+    "from typing import Any\n\nfrom shared.db.models.audit_models.product_audit import (\n",
+    "from shared.models.catalog_models.product_dtos import (\n",
+    "from shared.errors import ConflictError\n"
+    "from shared.models.catalog_models.product_dtos import (\n",
+)
+PRODUCT_RULE_TEST = """
+
+def test_a_product_name_needs_a_letter(client: TestClient, auth_headers: dict[str, str]) -> None:
+    body = {**new_product(), "name": "1234"}
+    response = client.post("/catalog/products", json=body, headers=auth_headers)
+    assert response.status_code == 409
+    assert "needs a letter" in response.json()["detail"]
+"""
+AUDITED_SERVICE_TEMPLATE = "template/src/shared/services/audited_editor_service.py"
+OLD_DESCRIPTION = "description = f\"{description}: {', '.join(changes)}\""
+NEW_DESCRIPTION = "description = f\"{description} ({', '.join(changes)})\""
+
+
+def test_a_release_that_changes_the_shared_core_touches_no_feature_file(tmp_path: Path) -> None:
+    template = snapshot_template(tmp_path / "template", tag="0.1.0")
+    features = [PRODUCT, CATEGORY, PURCHASE_ORDER]
+    service = generate(template, tmp_path / "shop-service", vcs_ref="0.1.0", features=features)
+    root = service.path
+    # The team's business rule and its test, in the product's own files.
+    service_file = root / PRODUCT_SERVICE
+    edit(service_file, *PRODUCT_RULE)
+    edit(service_file, *PRODUCT_RULE_IMPORTS[:2])
+    edit(service_file, *PRODUCT_RULE_IMPORTS[2:])
+    with (root / "tests/features/test_product.py").open("a") as tests:
+        tests.write(PRODUCT_RULE_TEST)
+    commit_all(root, "Team edits: a product rule and its test")
+    team_files = {
+        path: (root / path).read_bytes()
+        for path in (PRODUCT_SERVICE, "tests/features/test_product.py")
+    }
+    # A release that changes how every feature's audit rows describe an update.
+    edit(template / AUDITED_SERVICE_TEMPLATE, OLD_DESCRIPTION, NEW_DESCRIPTION)
+    release(template, "0.2.0")
+
+    assert_ok(service.uv_run(TEMPLATE_SCRIPT, "update", "--trust"))
+
+    changed = git("diff", "--name-only", "HEAD", cwd=root).stdout.split()
+    assert sorted(changed) == [
+        ".copier-answers.yml",
+        "src/shared/services/audited_editor_service.py",
+    ]
+    for path, content in team_files.items():
+        assert (root / path).read_bytes() == content
+    assert leftover_conflicts(root) == []
+    assert_gates_pass(service)
