@@ -198,7 +198,7 @@ def test_singular_names_that_end_like_plurals_are_accepted(copie: Any) -> None:
     assert result.exit_code == 0, result.exception
     routers = result.project_dir / "src/inventory_service/routers/misc_routers"
     sources = [(routers / f"{name}_router.py").read_text() for name in awkward]
-    prefixes = [re.findall(r'prefix="([^"]+)"', source) for source in sources]
+    prefixes = [re.findall(r'route="([^"]+)"', source) for source in sources]
     assert [found for [found] in prefixes] == [
         "/misc/statuses",
         "/misc/addresses",

@@ -21,6 +21,7 @@ from shared.db.models.audit_models.audit_base import AuditBase
 from shared.db.models.base_model import EntityBase, utc_now
 from shared.db.repositories.audit_repository.audit_repository import AuditRepository
 from shared.db.repositories.repository import Repository
+from shared.db.repositories.table_repository import TableRepository
 from shared.db.transaction import transaction
 from shared.errors import ConflictError, NotFoundError, PreconditionFailedError
 from shared.logging.logger import get_logger
@@ -87,8 +88,8 @@ class AuditedEditorService(Generic[EntityT, AuditT, CreateT, UpdateT]):
     def __init__(self, session: Session, origin: ChangeOrigin | None = None) -> None:
         self.session = session
         self.origin = origin or ChangeOrigin()
-        self.repository = _repository_for(Repository.by_model, self.entity_model)(session)
-        self.audit_repo = _repository_for(AuditRepository.by_model, self.audit_model)(session)
+        self.repository = TableRepository.for_model(self.entity_model)(session)
+        self.audit_repo = TableRepository.for_model(self.audit_model)(session)
         # The seed's name for the feature's repository: ``product_repo``.
         setattr(self, f"{self.name}_repo", self.repository)
         self.logger = get_logger(type(self).__module__)
@@ -349,14 +350,6 @@ class AuditedEditorService(Generic[EntityT, AuditT, CreateT, UpdateT]):
         """Log a committed change as ``<feature>.<event>`` with the entity's id."""
         ids = {f"{self.name}_id": entity_id, "user_id": user.id}
         self.logger.info(f"{self.name}.{event}", **ids, **context)
-
-
-def _repository_for(registry: dict[type[Any], type[Any]], model: type[Any]) -> type[Any]:
-    try:
-        return registry[model]
-    except KeyError:
-        msg = f"no repository declares model = {model.__name__}: import the feature's repositories"
-        raise LookupError(msg) from None
 
 
 def _action_codes(name: str) -> list[str]:

@@ -1,41 +1,23 @@
 """The repository every feature's entity table gets: add, find and list. Never commits."""
 
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import TypeVar
 
 from sqlalchemy import func
-from sqlmodel import Session, col, select
+from sqlmodel import col, select
 
 from shared.db.models.base_model import EntityBase
+from shared.db.repositories.table_repository import TableRepository
 from shared.models.dto_base import ListQuery
 
 EntityT = TypeVar("EntityT", bound=EntityBase)
 
 
-class Repository(Generic[EntityT]):
-    """Rows of one entity table. A feature's repository names the table and adds its queries.
-
-    It flushes so that the database checks each write at once; the editor service commits.
-    """
-
-    model: type[EntityT]
-    # Each table's repository class, for the editor service that finds it by its table.
-    by_model: ClassVar[dict[type[Any], type["Repository[Any]"]]] = {}
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        """Register a feature's repository under the table it declares (``model``)."""
-        super().__init_subclass__(**kwargs)
-        if "model" in cls.__dict__:
-            Repository.by_model[cls.model] = cls
-
-    def __init__(self, session: Session) -> None:
-        self.session = session
+class Repository(TableRepository[EntityT]):
+    """Rows of one entity table. A feature's repository names the table and adds its queries."""
 
     def add(self, entity: EntityT) -> EntityT:
         """Stage a new or changed row and flush it."""
-        self.session.add(entity)
-        self.session.flush()
-        self.session.refresh(entity)
-        return entity
+        return self._write(entity)
 
     def get(self, entity_id: str) -> EntityT | None:
         """Return the row with this id, soft-deleted or not."""

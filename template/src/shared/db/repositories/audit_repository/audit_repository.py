@@ -1,36 +1,21 @@
 """The repository every feature's audit table gets: append and read, never change."""
 
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import Any, TypeVar
 
-from sqlmodel import Session, col, func, select
+from sqlmodel import col, func, select
 
 from shared.db.models.audit_models.audit_base import AuditBase
+from shared.db.repositories.table_repository import TableRepository
 
 AuditT = TypeVar("AuditT", bound=AuditBase)
 
 
-class AuditRepository(Generic[AuditT]):
+class AuditRepository(TableRepository[AuditT]):
     """Rows of one audit table. A feature's audit repository names the table."""
-
-    model: type[AuditT]
-    # Each audit table's repository class, for the editor service that finds it by its table.
-    by_model: ClassVar[dict[type[Any], type["AuditRepository[Any]"]]] = {}
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        """Register a feature's audit repository under the table it declares (``model``)."""
-        super().__init_subclass__(**kwargs)
-        if "model" in cls.__dict__:
-            AuditRepository.by_model[cls.model] = cls
-
-    def __init__(self, session: Session) -> None:
-        self.session = session
 
     def create(self, audit: AuditT) -> AuditT:
         """Create new audit entry."""
-        self.session.add(audit)
-        self.session.flush()
-        self.session.refresh(audit)
-        return audit
+        return self._write(audit)
 
     def get_trail(self, entity_id: str) -> list[AuditT]:
         """Every audit entry of one entity, newest first."""
