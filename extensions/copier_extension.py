@@ -7,6 +7,7 @@ once, by path, under a private name, and its functions are registered from there
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import secrets
 import sys
@@ -17,18 +18,20 @@ from typing import Any
 from jinja2 import Environment
 from jinja2.ext import Extension
 
-_PACKAGE = "copier_backend_service_extensions"
+# One name per location of these files: `copier update` renders the old release and the new
+# one in the same process, and each must run its own extensions, not the first one loaded.
+_HERE = Path(__file__).resolve().parent
+_PACKAGE = "copier_backend_service_extensions_" + hashlib.sha256(bytes(_HERE)).hexdigest()[:16]
 
 
 def _load_package() -> ModuleType:
     if _PACKAGE in sys.modules:
         return sys.modules[_PACKAGE]
-    here = Path(__file__).resolve().parent
     spec = importlib.util.spec_from_file_location(
-        _PACKAGE, here / "__init__.py", submodule_search_locations=[str(here)]
+        _PACKAGE, _HERE / "__init__.py", submodule_search_locations=[str(_HERE)]
     )
     if spec is None or spec.loader is None:  # pragma: no cover - only on a broken checkout
-        raise ImportError(f"can't load the template's extensions from {here}")
+        raise ImportError(f"can't load the template's extensions from {_HERE}")
     package = importlib.util.module_from_spec(spec)
     sys.modules[_PACKAGE] = package
     spec.loader.exec_module(package)
