@@ -47,7 +47,7 @@ ADD_INVOICE = (
 INVOICE_FILES = (
     "src/shared/services/billing_services/invoice_editor_service.py",
     "src/inventory_service/migrations/versions/invoice_0001_initial.py",
-    "tests/api/test_invoice_api.py",
+    "tests/features/test_invoice.py",
 )
 
 
