@@ -8,6 +8,7 @@ the figures they measure.
 
 from __future__ import annotations
 
+import ast
 import difflib
 import keyword
 import re
@@ -26,8 +27,9 @@ pytestmark = pytest.mark.generation
 # The budget of a feature with one field: lines it adds to a service's code and its tests.
 SOURCE_BUDGET = 300
 TEST_BUDGET = 120
-# The longest run of same-shaped lines two features' files may share (migrations aside: they
-# are frozen history and stay self-contained on purpose).
+# The longest run of same-shaped lines two features' files may share, counted as a duplicate
+# scan counts them: imports, docstrings, comments, blank lines and lone punctuation are passed
+# over (migrations aside: they are frozen history and stay self-contained on purpose).
 LONGEST_SHARED_RUN = 15
 
 ONE_FIELD_FEATURE = {"domain": "billing", "name": "invoice", "fields": "number:str"}
@@ -89,10 +91,10 @@ TOKEN = re.compile(r"""[A-Za-z_]\w*|\d[\w.]*|"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'
 def shape(line: str) -> str | None:
     """A line's shape: names, strings and numbers made alike; None for a line not compared.
 
-    Blank lines, comments, imports and lone punctuation say nothing about repeated logic.
+    Blank lines, comments and lone punctuation say nothing about repeated logic.
     """
     text = line.strip()
-    if not text or text.startswith(("#", "import ", "from ")) or not re.search(r"\w", text):
+    if not text or text.startswith("#") or not re.search(r"\w", text):
         return None
     tokens = []
     for token in TOKEN.findall(text):
@@ -107,19 +109,37 @@ def shape(line: str) -> str | None:
     return " ".join(tokens)
 
 
-def longest_shared_run(first: list[str], second: list[str]) -> tuple[int, int, int]:
-    """The longest run of same-shaped compared lines: its span in lines, and where it starts."""
+def prose_and_imports(source: str) -> set[int]:
+    """The lines of a module's imports and docstrings: declarations and prose, not logic."""
+    lines: set[int] = set()
+    for node in ast.walk(ast.parse(source)):
+        is_docstring = isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
+        if isinstance(node, ast.Import | ast.ImportFrom | ast.Expr) and (
+            not isinstance(node, ast.Expr) or is_docstring
+        ):
+            lines.update(range(node.lineno, (node.end_lineno or node.lineno) + 1))
+    return lines
 
-    def compared(lines: list[str]) -> list[tuple[int, str]]:
-        return [(number, s) for number, line in enumerate(lines, 1) if (s := shape(line))]
 
-    a, b = compared(first), compared(second)
+def compared_lines(source: str) -> list[tuple[int, str]]:
+    """The lines a scan compares, numbered, with their shapes."""
+    skipped = prose_and_imports(source)
+    return [
+        (number, line_shape)
+        for number, line in enumerate(source.splitlines(), 1)
+        if number not in skipped and (line_shape := shape(line))
+    ]
+
+
+def longest_shared_run(first: str, second: str) -> tuple[int, int, int]:
+    """The longest run of same-shaped compared lines two sources share: its length in compared
+    lines (what a duplicate scan counts), and the line each side's run starts at."""
+    a, b = compared_lines(first), compared_lines(second)
     matcher = difflib.SequenceMatcher(None, [s for _, s in a], [s for _, s in b], autojunk=False)
     match = matcher.find_longest_match(0, len(a), 0, len(b))
     if match.size == 0:
         return 0, 0, 0
-    start, end = a[match.a][0], a[match.a + match.size - 1][0]
-    return end - start + 1, start, b[match.b][0]
+    return match.size, a[match.a][0], b[match.b][0]
 
 
 def feature_files(root: Path, names: Iterable[str]) -> dict[str, list[Path]]:
@@ -146,9 +166,7 @@ def test_no_two_features_files_share_a_long_run(rendered: Callable[[str], Path])
         for second_name in names[index + 1 :]:
             for first in files[first_name]:
                 for second in files[second_name]:
-                    span, start, other = longest_shared_run(
-                        first.read_text().splitlines(), second.read_text().splitlines()
-                    )
+                    span, start, other = longest_shared_run(first.read_text(), second.read_text())
                     where = f"{first.relative_to(root)}:{start}"
                     longest.append((span, f"{where} ~ {second.relative_to(root)}:{other}"))
     longest.sort(reverse=True)
