@@ -172,11 +172,13 @@ def test_request_logs_are_json_with_ids_that_the_audit_rows_share(
         "POST", "/catalog/categories", {"title": "Logged"}, headers={"X-Request-ID": "trace-7"}
     )
     assert reply.status == 201
-    assert reply.headers["x-request-id"] == "trace-7"
+    # The server's own id is the request's id; the caller's is kept beside it.
+    server_id = reply.headers["x-request-id"]
+    assert server_id != "trace-7"
     # The request's own log line is written as the response goes out: give it a moment.
     deadline = time.monotonic() + 5
     while True:
-        entries = [entry for entry in running.log_entries() if entry.get("request_id") == "trace-7"]
+        entries = [entry for entry in running.log_entries() if entry.get("request_id") == server_id]
         events = {entry["event"] for entry in entries}
         if "request.completed" in events or time.monotonic() > deadline:
             break
@@ -185,7 +187,8 @@ def test_request_logs_are_json_with_ids_that_the_audit_rows_share(
     assert {entry["user_id"] for entry in entries} == {"u-42"}
     assert running.token not in running.log_file.read_text()
     trail = running.request("GET", f"/catalog/categories/{reply.body['id']}/audit").body["items"]
-    assert trail[0]["request_id"] == "trace-7"
+    assert {entry["caller_request_id"] for entry in entries} == {"trace-7"}
+    assert (trail[0]["request_id"], trail[0]["caller_request_id"]) == (server_id, "trace-7")
 
 
 def test_an_outside_schemathesis_run_finds_no_server_error(running: RunningService) -> None:

@@ -150,6 +150,19 @@ def test_json_lines_carry_the_request_fields_inside_a_request(namespace: str) ->
     assert on_behalf["user_id"] == "user-9", "the event's own fields win over the request's"
     assert "request_id" not in between
     assert "user_id" not in between
+    assert "caller_request_id" not in before_login, "a request without the caller's id"
+
+
+def test_the_callers_request_id_is_carried_next_to_the_servers(namespace: str) -> None:
+    stream = io.StringIO()
+    configure_logging([namespace], log_format="json", stream=stream)
+    token = start_request("req-11", caller_request_id="caller-11")
+    try:
+        get_logger(namespace).info("traced")
+    finally:
+        end_request(token)
+    [entry] = json_lines(stream)
+    assert (entry["request_id"], entry["caller_request_id"]) == ("req-11", "caller-11")
 
 
 def test_every_field_of_the_request_is_carried(

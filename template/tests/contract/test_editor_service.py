@@ -128,7 +128,7 @@ def test_a_refused_business_rule_writes_nothing(
 def test_every_change_records_the_performer_and_the_request(
     session: Session, feature: FeatureUnderTest
 ) -> None:
-    origin = ChangeOrigin(request_id="request-42")
+    origin = ChangeOrigin(request_id="request-42", caller_request_id="caller-7")
     service = feature.api.service(session, origin)
     data = feature.api.create_model.model_validate(feature.case.new(0))
     entity = service.create(data, TEST_USER)
@@ -138,6 +138,7 @@ def test_every_change_records_the_performer_and_the_request(
     assert audit.performed_by_user_id == TEST_USER.id
     assert audit.performed_by_user_name == TEST_USER.full_name
     assert audit.request_id == "request-42"
+    assert audit.caller_request_id == "caller-7"
 
 
 def test_concurrent_writers_of_one_version_let_exactly_one_win(

@@ -171,6 +171,7 @@ class AuditReadBase(BaseModel):
     data_snapshot: dict[str, Any] | None
     changes: dict[str, Any] | None
     request_id: str | None
+    caller_request_id: str | None
     created_at: datetime
 
 

@@ -24,6 +24,7 @@ from shared.db.repositories.repository import Repository
 from shared.db.repositories.table_repository import TableRepository
 from shared.db.transaction import transaction
 from shared.errors import ConflictError, NotFoundError, PreconditionFailedError
+from shared.logging.context import RequestContext
 from shared.logging.logger import get_logger
 from shared.models.dto_base import InputDTO, ListQuery, PageQuery, UpdateDTO
 from shared.models.minimal_user import MinimalUser
@@ -42,10 +43,19 @@ CHANGE_KINDS = ("CREATED", "UPDATED", "DELETED", "RESTORED")
 class ChangeOrigin:
     """Where a change comes from, beyond its user: recorded on its audit row.
 
-    The API passes the id it gave the request; a script or the CLI may pass nothing.
+    The API passes the id it gave the request and the caller's own X-Request-ID, if the caller
+    sent an acceptable one; a script or the CLI may pass nothing.
     """
 
     request_id: str | None = None
+    caller_request_id: str | None = None
+
+    @classmethod
+    def of(cls, request: RequestContext | None) -> "ChangeOrigin":
+        """The origin of a change made by ``request`` (outside a request: an empty origin)."""
+        if request is None:
+            return cls()
+        return cls(request.request_id, request.caller_request_id)
 
 
 class AuditedEditorService(Generic[EntityT, AuditT, CreateT, UpdateT]):
@@ -341,6 +351,7 @@ class AuditedEditorService(Generic[EntityT, AuditT, CreateT, UpdateT]):
             "data_snapshot": entity.model_dump(mode="json"),
             "changes": changes,
             "request_id": self.origin.request_id,
+            "caller_request_id": self.origin.caller_request_id,
         }
         audit = self.audit_repo.model(**row)
         self.audit_repo.create(audit)

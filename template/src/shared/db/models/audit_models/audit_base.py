@@ -42,8 +42,10 @@ class AuditBase(SQLModel):
     data_snapshot: dict[str, Any] | None = Field(default=None, sa_type=JSON_DOCUMENT)
     # For updates: {"field": {"old": ..., "new": ...}} for every field that changed.
     changes: dict[str, Any] | None = Field(default=None, sa_type=JSON_DOCUMENT)
-    # The request that made the change (X-Request-ID): ties the row to the request's logs.
+    # The request that made the change (the server's X-Request-ID): ties the row to its logs.
     request_id: str | None = Field(default=None, max_length=REQUEST_ID_LENGTH)
+    # The caller's own X-Request-ID for that request, if it sent an acceptable one.
+    caller_request_id: str | None = Field(default=None, max_length=REQUEST_ID_LENGTH)
     created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
 
     @classmethod
