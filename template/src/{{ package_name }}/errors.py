@@ -129,7 +129,11 @@ async def handle_http_exception(_request: Request, error: Exception) -> JSONResp
 
 
 async def handle_database_error(request: Request, error: Exception) -> JSONResponse:
-    """An unavailable database (down, restarting, cut off, locked) is a 503; others a 500."""
+    """An unavailable database (down, restarting, cut off, locked) is a 503; others a 500.
+
+    Any other database error is raised on, to the request-context middleware, which logs it
+    with the request's ids and answers the one 500 (:func:`unexpected_error_response`).
+    """
     if is_database_unavailable(error):
         logger.warning(
             "database.unavailable",
@@ -139,13 +143,22 @@ async def handle_database_error(request: Request, error: Exception) -> JSONRespo
         )
         unavailable = UnavailableError("the database is unavailable right now; retry later")
         return domain_error_response(unavailable)
-    return await handle_unexpected_error(request, error)
+    raise error
+
+
+def unexpected_error_response(headers: Mapping[str, str] | None = None) -> JSONResponse:
+    """The service's one answer to a failure nobody expected: a bare 500 problem.
+
+    The details go to the log, never to the caller. The request-context middleware answers
+    with it; :func:`handle_unexpected_error` only for a failure outside that middleware.
+    """
+    return problem(HTTPStatus.INTERNAL_SERVER_ERROR, "an unexpected error occurred", headers)
 
 
 async def handle_unexpected_error(request: Request, _error: Exception) -> JSONResponse:
-    """Answer any other failure with a bare 500; the details go to the log, not the caller."""
+    """Answer a failure that escaped the request-context middleware, logged, with the one 500."""
     logger.exception("request.failed", method=request.method, path=request.url.path)
-    return problem(HTTPStatus.INTERNAL_SERVER_ERROR, "an unexpected error occurred")
+    return unexpected_error_response()
 
 
 def register_error_handlers(app: FastAPI) -> None:
