@@ -103,7 +103,7 @@ class FieldType:
     python_name: ClassVar[str]
     # ``"module.name"`` the Python type needs, when it is not a builtin.
     python_import: ClassVar[str | None] = None
-    # The bounded type of shared/models/dto_base.py that request DTOs use instead of the
+    # The bounded type of shared/models/input_types.py that request DTOs use instead of the
     # Python type, for values some supported database can't store whole.
     dto_bound: ClassVar[str | None] = None
     # The column type as a migration writes it (``column_type`` derives it where it varies).
@@ -981,7 +981,7 @@ def dto_imports(fields: Iterable[FieldSpec]) -> list[str]:
     """The ``"module.name"`` entries of the bounded request types the fields' DTOs use."""
     return _imports(
         fields,
-        lambda kind: [f"shared.models.dto_base.{kind.dto_bound}"] if kind.dto_bound else [],
+        lambda kind: [f"shared.models.input_types.{kind.dto_bound}"] if kind.dto_bound else [],
     )
 
 

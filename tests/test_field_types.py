@@ -162,7 +162,7 @@ def test_import_lists_of_every_type() -> None:
     assert sample_imports(every) == ["uuid.UUID"]
     assert invalid_value_imports(every) == ["json"]
     assert dto_imports(every) == [
-        f"shared.models.dto_base.{name}"
+        f"shared.models.input_types.{name}"
         for name in ("DbDateTime", "DbFloat", "DbInt", "DbStr", "JsonDocument")
     ]
     plain = parse_fields("a:int, b:bool")

@@ -899,7 +899,7 @@ def accepts(spec: FieldSpec, value: object) -> bool:
     return isinstance(value, dict) and nesting(value) <= MAX_JSON_DEPTH
 
 
-# How deep the generated service lets a JSON document nest (shared/models/dto_base.py).
+# How deep the generated service lets a JSON document nest (shared/models/input_types.py).
 MAX_JSON_DEPTH = 32
 
 

@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 from pydantic import TypeAdapter, ValidationError
 
-from shared.models.dto_base import (
+from shared.models.input_types import (
     INT_MAX,
     INT_MIN,
     MAX_JSON_DEPTH,
