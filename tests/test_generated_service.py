@@ -108,12 +108,19 @@ def test_the_default_service_has_the_seed_files_at_the_seed_paths(
     for action in ("CREATED", "UPDATED", "DELETED", "RESTORED"):
         assert f'PRODUCT_{action} = "PRODUCT_{action}"' in enums
     audit = (root / "src/shared/db/models/audit_models/product_audit.py").read_text()
-    assert 'foreign_key="product.id"' in audit
-    assert "default_factory=new_id" in audit, "the seed's audit id was never generated"
+    assert "class ProductAudit(AuditBase, BaseDBModelMixin, table=True):" in audit
+    assert 'product_id: str = entity_reference("product")' in audit
+    # The seed's audit id was never generated: every audit table's comes from AuditBase.
+    audit_base = (root / "src/shared/db/models/audit_models/audit_base.py").read_text()
+    assert "id: str = Field(default_factory=new_id, primary_key=True" in audit_base
+    assert 'Field(foreign_key=f"{table}.id"' in audit_base
     repository = (
         root / "src/shared/db/repositories/audit_repository/product_audit_repository.py"
     ).read_text()
-    assert "def get_by_product_id(self, product_id: str) -> list[ProductAudit]:" in repository
+    assert "class ProductAuditRepository(AuditRepository[ProductAudit]):" in repository
+    assert "get_by_product_id = AuditRepository.get_trail" in repository
+    service = (root / "src/shared/services/catalog_services/product_editor_service.py").read_text()
+    assert "create_product = AuditedEditorService.create" in service
     logger = (root / "src/shared/logging/logger.py").read_text()
     assert "setLevel" not in logger.split("def configure_logging")[0]
     assert "addHandler" not in logger.split("def configure_logging")[0]
