@@ -215,9 +215,9 @@ def test_a_new_feature_changes_the_shared_files_by_small_added_hunks(tmp_path: P
     ]:
         data = {**DEFAULT, "features": features}
         renders[label] = tree(render_work_tree(tmp_path / label, data))
-    # The one line a new feature rewrites instead of adding: the import of the routers of a
-    # domain that already has one (ruff's isort keeps one import per module). Lists of
-    # features (such as the set of revisions) take one line per feature.
+    # A new feature only adds lines to the files it shares with others: lists of features (the
+    # registry's imports and modules, the set of revisions) take one line per feature, written
+    # exploded even when there is one, so a second one never rewrites the first.
     rewritten: dict[str, list[str]] = {}
     for label in ("new-domain", "same-domain"):
         before, after = renders["one"], renders[label]
@@ -234,11 +234,7 @@ def test_a_new_feature_changes_the_shared_files_by_small_added_hunks(tmp_path: P
             ]
             if removed:
                 rewritten[f"{label}: {path}"] = removed
-    assert rewritten == {
-        "same-domain: src/inventory_service/features.py": [
-            "from inventory_service.routers.catalog_routers import product_router"
-        ],
-    }
+    assert rewritten == {}
     # Each feature's migration is a file of its own: adding one never edits another.
     migrations = [path for path in renders["one"] if path.startswith(VERSIONS)]
     for label in ("new-domain", "same-domain"):
