@@ -119,8 +119,8 @@ def test_the_default_service_has_the_seed_files_at_the_seed_paths(
     ).read_text()
     assert "class ProductAuditRepository(AuditRepository[ProductAudit]):" in repository
     assert "get_by_product_id = AuditRepository.get_trail" in repository
-    service = (root / "src/shared/services/catalog_services/product_editor_service.py").read_text()
-    assert "create_product = AuditedEditorService.create" in service
+    editor = (root / "src/shared/services/catalog_services/product_editor_service.py").read_text()
+    assert "create_product = AuditedEditorService.create" in editor
     logger = (root / "src/shared/logging/logger.py").read_text()
     assert "setLevel" not in logger.split("def configure_logging")[0]
     assert "addHandler" not in logger.split("def configure_logging")[0]
