@@ -56,9 +56,3 @@ def bind_user(user_id: str) -> None:
     context = _current.get()
     if context is not None:
         context.user_id = user_id
-
-
-def current_request_id() -> str | None:
-    """The id of the request in progress, if any."""
-    context = _current.get()
-    return None if context is None else context.request_id
