@@ -33,6 +33,9 @@ from .naming import (
 
 # PostgreSQL truncates identifiers at 63 bytes; "ix_<feature>_audit_<feature>_id" must fit.
 MAX_FEATURE_NAME_LENGTH = 24
+# Domains name packages, routes and import lines: bounded like feature names so that no
+# generated line depends on an unbounded name (the templates write no line-length logic).
+MAX_DOMAIN_LENGTH = 24
 FEATURE_KEYS = ("domain", "name", "fields")
 # Example bodies longer than this are shown one field a line.
 ONE_LINE_EXAMPLE = 72
@@ -285,6 +288,11 @@ def _load_feature(position: int, item: object) -> Feature:
     name: Any = item["name"]
     if problem := identifier_problem(domain, f"feature #{position} domain"):
         raise FeatureError(problem)
+    if len(domain) > MAX_DOMAIN_LENGTH:
+        raise FeatureError(
+            f"feature #{position} domain {domain!r} is {len(domain)} characters long; "
+            f"domains are limited to {MAX_DOMAIN_LENGTH}"
+        )
     if problem := identifier_problem(name, f"feature #{position} name"):
         raise FeatureError(problem)
     if len(name) > MAX_FEATURE_NAME_LENGTH:

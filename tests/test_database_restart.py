@@ -36,7 +36,8 @@ BEFORE_RESTART_SECONDS = 2.0
 AFTER_RESTART_SECONDS = 3.0
 READY_TIMEOUT_SECONDS = 60.0
 
-pytestmark = pytest.mark.postgres
+# It serves a generated service: the generation tier too.
+pytestmark = [pytest.mark.postgres, pytest.mark.generation]
 
 
 @dataclass

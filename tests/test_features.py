@@ -358,6 +358,10 @@ def good(**changes: object) -> dict[str, object]:
         ([good(domain=3)], "feature #1 domain must not be empty"),
         ([good(domain="import")], "feature #1 domain 'import' is a Python keyword"),
         (
+            [good(domain="a" * 25)],
+            f"feature #1 domain '{'a' * 25}' is 25 characters long; domains are limited to 24",
+        ),
+        (
             [PRODUCT, good(name="PurchaseOrder")],
             f"feature #2 name 'PurchaseOrder' {NOT_SNAKE_CASE}",
         ),

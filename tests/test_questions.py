@@ -42,6 +42,7 @@ BAD_ANSWERS: dict[str, tuple[dict[str, Any], str]] = {
     ),
     "domain not snake_case": ({"domain": "Catalog-Items"}, "not a snake_case"),
     "domain is a keyword": ({"domain": "import"}, "is a Python keyword"),
+    "domain too long": ({"domain": "a" * 25}, "domains are limited to 24"),
     "feature not snake_case": ({"feature": "PurchaseOrder"}, "not a snake_case"),
     "feature is a keyword": ({"feature": "lambda"}, "is a Python keyword"),
     "feature name too long": ({"feature": "a" * 25}, "limited to 24 characters"),

@@ -14,6 +14,7 @@ import signal
 import subprocess
 from pathlib import Path
 
+import pytest
 from copier import run_copy
 
 from tests.answer_sets import DEFAULT
@@ -30,6 +31,9 @@ from tests.test_update_lifecycle import (
     status,
     tree,
 )
+
+# Each test generates services and updates them: minutes, like the lifecycle tier.
+pytestmark = [pytest.mark.generation, pytest.mark.lifecycle]
 
 README = TEMPLATE_ROOT / "README.md"
 # The port the README's demo serves on (the service's default).
