@@ -127,7 +127,7 @@ def test_the_dockerfile_passes_hadolint_and_runs_the_service_unprivileged(
     assert "uv sync --frozen --no-dev" in dockerfile
     assert re.search(r"^USER 10001", dockerfile, re.MULTILINE)
     healthcheck = dockerfile[dockerfile.index("HEALTHCHECK") :]
-    assert "http://127.0.0.1:8000/health'" in healthcheck.splitlines()[1]
+    assert "http://127.0.0.1:8000/health/ready'" in healthcheck.splitlines()[1]
     assert f'ENTRYPOINT ["{script_of(root)}"]' in dockerfile
     ignored = (root / ".dockerignore").read_text().splitlines()
     assert {".env", ".venv/", ".git/", "*.db"} <= set(ignored)
@@ -175,7 +175,7 @@ def test_the_kubernetes_manifests_validate_and_fit_together(
     pod = deployment["template"]["spec"]
     assert pod["securityContext"]["runAsNonRoot"] is True
     [api] = pod["containers"]
-    assert api["readinessProbe"]["httpGet"]["path"] == "/health"
+    assert api["readinessProbe"]["httpGet"]["path"] == "/health/ready"
     assert api["livenessProbe"]["httpGet"]["path"] == "/health/live"
     assert {"cpu", "memory"} <= set(api["resources"]["limits"])
     assert {"cpu", "memory"} <= set(api["resources"]["requests"])

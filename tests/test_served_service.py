@@ -7,10 +7,12 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
+from uuid import UUID
 
 import pytest
 
 from tests.conftest import Service, run
+from tests.generated_client import GeneratedClient, generate_client
 from tests.live_service import (
     CONCURRENT_WRITERS,
     RunningService,
@@ -121,6 +123,83 @@ def test_the_openapi_document_lists_every_route(running: RunningService) -> None
         assert route in paths
         audit_paths = [path for path in paths if path.startswith(route) and path.endswith("/audit")]
         assert len(audit_paths) == 1, paths
+
+
+@pytest.fixture(scope="module")
+def shop_client(
+    running: RunningService, tmp_path_factory: pytest.TempPathFactory
+) -> GeneratedClient:
+    """A client package generated from the served document, as a team would make one."""
+    directory = tmp_path_factory.mktemp("client")
+    generated = generate_client(f"{running.base_url}/openapi.json", directory, "shop_client")
+    assert generated.returncode == 0, generated.explain()
+    # The generator names what it could not type as warnings: the document must leave none.
+    assert "warning" not in (generated.stdout + generated.stderr).lower(), generated.explain()
+    return GeneratedClient(directory, "shop_client")
+
+
+def test_a_generated_client_creates_changes_deletes_restores_and_reads_the_trail(
+    running: RunningService, shop_client: GeneratedClient
+) -> None:
+    models = shop_client.models
+    products = shop_client.operations("catalog_products")
+    with shop_client.authenticated(running.base_url, running.token) as client:
+        body = models.ProductCreate.from_dict({"name": "Typed", "sku": "TYPED-1", "price": "3.5"})
+        created = products.create_product.sync_detailed(client=client, body=body)
+        assert created.status_code == 201, created.content
+        assert isinstance(created.parsed, models.ProductRead)
+        product_id = created.parsed.id
+        assert created.headers["location"] == f"/catalog/products/{product_id}"
+        updated = products.update_product.sync_detailed(
+            product_id,
+            client=client,
+            body=models.ProductUpdate.from_dict({"price": "4.00"}),
+            if_match=created.headers["etag"],
+        )
+        assert updated.status_code == 200, updated.content
+        assert (updated.parsed.version, updated.headers["etag"]) == (2, '"2"')
+        deleted = products.delete_product.sync_detailed(product_id, client=client, if_match='"2"')
+        assert deleted.status_code == 204, deleted.content
+        # A stale If-Match: the 412 problem names the current version, which a retry sends.
+        stale = products.restore_product.sync_detailed(product_id, client=client, if_match='"2"')
+        assert stale.status_code == 412
+        assert isinstance(stale.parsed, models.Problem)
+        assert stale.parsed["current_version"] == 3
+        restored = products.restore_product.sync_detailed(
+            product_id, client=client, if_match=stale.headers["etag"]
+        )
+        assert restored.status_code == 200, restored.content
+        assert isinstance(restored.parsed, models.ProductRead)
+        trail = products.get_product_audit_trail.sync_detailed(product_id, client=client)
+    assert isinstance(trail.parsed, models.PageProductAuditRead)
+    assert [str(entry.action_code) for entry in trail.parsed.items] == [
+        "PRODUCT_RESTORED",
+        "PRODUCT_DELETED",
+        "PRODUCT_UPDATED",
+        "PRODUCT_CREATED",
+    ]
+
+
+def test_a_generated_client_gets_every_error_as_a_typed_problem(
+    running: RunningService, shop_client: GeneratedClient
+) -> None:
+    models = shop_client.models
+    products = shop_client.operations("catalog_products")
+    body = models.ProductCreate.from_dict({"name": "Twice", "sku": "TWICE-1", "price": "1"})
+    with shop_client.authenticated(running.base_url, running.token) as client:
+        assert products.create_product.sync_detailed(client=client, body=body).status_code == 201
+        taken = products.create_product.sync_detailed(client=client, body=body)
+        missing = products.get_product.sync_detailed(UUID(int=1), client=client)
+        invalid = products.list_products.sync_detailed(client=client, limit=5000)
+    with shop_client.authenticated(running.base_url, "not-a-token") as anonymous:
+        refused = products.list_products.sync_detailed(client=anonymous)
+    for reply, status in ((taken, 409), (missing, 404), (refused, 401)):
+        assert isinstance(reply.parsed, models.Problem), reply.content
+        assert reply.parsed.status == reply.status_code == status
+    assert isinstance(invalid.parsed, models.ValidationProblem), invalid.content
+    assert invalid.parsed.status == 422
+    assert [issue.loc for issue in invalid.parsed.errors] == [["query", "limit"]]
+    assert all(isinstance(issue, models.ValidationIssue) for issue in invalid.parsed.errors)
 
 
 # Mints, with the service's own secret, a token that expired an hour ago.

@@ -43,7 +43,10 @@ logger = get_logger(__name__)
 
 
 class Problem(BaseModel):
-    """An RFC 9457 problem-details body (documentation of every error response)."""
+    """An RFC 9457 problem-details body: the one schema of every error response.
+
+    Some problems carry extension members (a 412's ``current_version``): they are allowed.
+    """
 
     model_config = ConfigDict(extra="allow")
 
@@ -53,15 +56,56 @@ class Problem(BaseModel):
     detail: str
 
 
+class ValidationIssue(BaseModel):
+    """One reason a request is not valid: where (``["body", "price"]``), what, and its kind."""
+
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class ValidationProblem(Problem):
+    """The 422 problem: a :class:`Problem` that lists every invalid part of the request."""
+
+    errors: list[ValidationIssue]
+
+
+# The response headers the error responses carry, as domain_error_response sets them.
+HEADERS_BY_STATUS: dict[HTTPStatus, tuple[str, ...]] = {
+    HTTPStatus.UNAUTHORIZED: ("WWW-Authenticate",),
+    HTTPStatus.FORBIDDEN: ("WWW-Authenticate",),
+    HTTPStatus.PRECONDITION_FAILED: ("ETag",),
+    HTTPStatus.SERVICE_UNAVAILABLE: ("Retry-After",),
+}
+
+
+def schema_ref(model: type[BaseModel]) -> dict[str, str]:
+    """A reference to ``model``'s schema in the document's components."""
+    return {"$ref": f"#/components/schemas/{model.__name__}"}
+
+
+def header_refs(*names: str) -> dict[str, dict[str, str]]:
+    """References to response headers described once in the document's components."""
+    return {name: {"$ref": f"#/components/headers/{name}"} for name in names}
+
+
 def problem_responses(*statuses: HTTPStatus) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI ``responses`` entries for error statuses a route can answer with."""
-    return {
-        status.value: {
+    """OpenAPI ``responses`` entries for error statuses a route can answer with.
+
+    Each refers to the one :class:`Problem` schema (:class:`ValidationProblem` for 422), so
+    that a generated client gets one typed error model rather than a copy per response.
+    """
+    responses: dict[int | str, dict[str, Any]] = {}
+    for status in statuses:
+        model = ValidationProblem if status == HTTPStatus.UNPROCESSABLE_ENTITY else Problem
+        response: dict[str, Any] = {
             "description": status.phrase,
-            "content": {PROBLEM_MEDIA_TYPE: {"schema": Problem.model_json_schema()}},
+            "content": {PROBLEM_MEDIA_TYPE: {"schema": schema_ref(model)}},
         }
-        for status in statuses
-    }
+        if headers := HEADERS_BY_STATUS.get(status):
+            response["headers"] = header_refs(*headers)
+        responses[status.value] = response
+    return responses
 
 
 def problem(
