@@ -4,13 +4,13 @@ The bounded field types they declare fields with are in :mod:`shared.models.inpu
 """
 
 from datetime import datetime
-from typing import Any, ClassVar, Generic, Self, TypeVar
+from typing import Annotated, Any, ClassVar, Generic, Self, TypeVar
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, GetCoreSchemaHandler, model_validator
 from pydantic_core import CoreSchema, core_schema
 
-from shared.models.input_types import INT_MAX, QueryBool, QueryInt
+from shared.models.input_types import INT_MAX, IntegerText, QueryBool
 
 MAX_PAGE_SIZE = 200
 DEFAULT_PAGE_SIZE = 50
@@ -70,8 +70,8 @@ class UpdateDTO(InputDTO):
 class PageQuery(InputDTO):
     """Paging of a list: how many items, after how many."""
 
-    limit: QueryInt = Field(default=DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
-    offset: QueryInt = Field(default=0, ge=0, le=INT_MAX)
+    limit: Annotated[int, Field(ge=1, le=MAX_PAGE_SIZE), IntegerText] = DEFAULT_PAGE_SIZE
+    offset: Annotated[int, Field(ge=0, le=INT_MAX), IntegerText] = 0
 
 
 class SortKeys:

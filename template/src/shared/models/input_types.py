@@ -33,9 +33,28 @@ INT_MIN = -(2**31)
 INT_MAX = 2**31 - 1
 MAX_JSON_DEPTH = 32
 # The text forms the API documents: RFC 3339 full-date, and date-time with its time of day.
-ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}")
-INTEGER_TEXT = re.compile(r"^-?\d{1,10}$")
+# ASCII digits only: \d would take any script's digits.
+ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+ISO_DATETIME = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}")
+# Long enough for any 64-bit number, so that the range check names what is wrong.
+INTEGER_TEXT = re.compile(r"^-?[0-9]{1,20}$")
+# Text without NUL, as the API describes it. _storable_text also refuses lone surrogates,
+# which JSON can carry only as \ud800-style escapes: a range of them in the pattern would make
+# tools that generate requests from it (schemathesis) drop the whole pattern.
+STORABLE_TEXT = r"^[^\x00]*$"
+
+
+@dataclass(frozen=True)
+class Described:
+    """Adds to a type's JSON schema what its validators enforce, e.g. a ``pattern``."""
+
+    pattern: str
+
+    def __get_pydantic_json_schema__(
+        self, schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        """The type's own JSON schema, with the pattern."""
+        return {**handler(schema), "pattern": self.pattern}
 
 
 def _storable_text(value: str) -> str:
@@ -101,6 +120,15 @@ def _iso_datetime_text(value: Any) -> Any:
         return value
     msg = "must be a date and time as YYYY-MM-DDTHH:MM:SS with an offset (Z or +01:00)"
     raise PydanticCustomError("datetime_format", msg)
+
+
+def _json_integer(value: Any) -> Any:
+    # A body's int: a JSON number without a fraction (JSON Schema counts 5.0 as an integer),
+    # never a string or a bool.
+    if isinstance(value, str | bool):
+        msg = "must be a JSON integer, not a string or a boolean"
+        raise PydanticCustomError("int_type", msg)
+    return value
 
 
 def _integer_text(value: Any) -> Any:
@@ -181,15 +209,19 @@ class DecimalDigits:
 
 
 # Input types that every supported database can store as sent.
-DbStr = Annotated[str, AfterValidator(_storable_text)]
+DbStr = Annotated[str, AfterValidator(_storable_text), Described(pattern=STORABLE_TEXT)]
 # A point in time: with its offset (a naive time is ambiguous), converted to UTC.
 DbDateTime = Annotated[AwareDatetime, BeforeValidator(_iso_datetime_text), AfterValidator(_in_utc)]
 DbDate = Annotated[date, BeforeValidator(_iso_date_text)]
-DbInt = Annotated[int, Strict(), Field(ge=INT_MIN, le=INT_MAX)]
+# The bounds come before the parsers that wrap them, so that the description shows them.
+DbInt = Annotated[int, Field(ge=INT_MIN, le=INT_MAX), BeforeValidator(_json_integer)]
 # Strict: a JSON integer is a float too, a string is not.
 DbFloat = Annotated[float, Strict(), Field(allow_inf_nan=False)]
 DbBool = Annotated[bool, Strict()]
 JsonDocument = Annotated[dict[str, Any], AfterValidator(_storable_document)]
 # Query-string filters: text that spells a value exactly one way.
-QueryInt = Annotated[int, BeforeValidator(_integer_text), Field(ge=INT_MIN, le=INT_MAX)]
+# Bounds on a query int go before IntegerText (Annotated[int, Field(ge=1), IntegerText]): a
+# Field after a parser that wraps the int would be described, not enforced.
+IntegerText = BeforeValidator(_integer_text)
+QueryInt = Annotated[int, Field(ge=INT_MIN, le=INT_MAX), IntegerText]
 QueryBool = Annotated[bool, BeforeValidator(_boolean_text)]
