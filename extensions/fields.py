@@ -104,8 +104,12 @@ class FieldType:
     # ``"module.name"`` the Python type needs, when it is not a builtin.
     python_import: ClassVar[str | None] = None
     # The bounded type of shared/models/input_types.py that request DTOs use instead of the
-    # Python type, for values some supported database can't store whole.
+    # Python type, for values some supported database can't store whole or that it parses
+    # strictly (no "5" for an int, no epoch number for a date).
     dto_bound: ClassVar[str | None] = None
+    # The type of input_types.py a list filter on the field uses: query strings hold text, so
+    # it accepts exactly the text forms of a value (``"5"``, ``"true"``); None: the DTO type.
+    query_bound: ClassVar[str | None] = None
     # The column type as a migration writes it (``column_type`` derives it where it varies).
     column: ClassVar[str]
     # The table's ``sa_type``, where SQLModel's choice for the Python type is not the column.
@@ -161,6 +165,11 @@ class FieldType:
     def dto_type(self) -> str:
         """The type on request DTOs: bounded to what every supported database stores."""
         return self.dto_bound or self.python_type
+
+    @property
+    def query_type(self) -> str:
+        """The type of a list filter on the field: strict about how the text spells a value."""
+        return self.query_bound or self.dto_type
 
     def python_source(self, value: Any) -> str:
         """A parsed value (not None) of the field as Python source."""
@@ -324,11 +333,16 @@ class IntType(FieldType):
     name = "int"
     python_name = "int"
     dto_bound = "DbInt"
+    query_bound = "QueryInt"
     column = "sa.Integer()"
     filterable = True
     sample = "{n} + 1"
     changed = "1000"
     examples = (42, 43)
+
+    def invalid_sources(self) -> list[str]:
+        # Strict: a number in a string, a fraction, a bool.
+        return [*super().invalid_sources(), quoted("5"), "5.5", "True"]
 
     def parse_default(self, text: str) -> Any:
         try:
@@ -357,6 +371,10 @@ class FloatType(FieldType):
             raise self.wrong(text, "a finite float")
         return number
 
+    def invalid_sources(self) -> list[str]:
+        # Strict: a number in a string, a bool, and numbers JSON does not have.
+        return [*super().invalid_sources(), quoted("5.5"), "True", 'float("inf")']
+
 
 class DecimalType(FieldType):
     """``decimal(precision,scale)``: an exact number, sent and returned as a string."""
@@ -364,6 +382,8 @@ class DecimalType(FieldType):
     name = "decimal"
     python_name = "Decimal"
     python_import = "decimal.Decimal"
+    # The marker that types the DTO field (see dto_type): a string of the field's digits.
+    dto_bound = "DecimalDigits"
 
     @classmethod
     def parse_arguments(cls, name: str, args: str | None) -> dict[str, Any]:
@@ -416,8 +436,24 @@ class DecimalType(FieldType):
         precision, scale = self.spec.decimal_shape
         return f"sa.Numeric(precision={precision}, scale={scale})"
 
-    def bounds(self) -> list[str]:
+    @property
+    def dto_type(self) -> str:
+        precision, scale = self.spec.decimal_shape
+        return f"Annotated[Decimal, DecimalDigits({precision}, {scale})]"
+
+    def table_bounds(self) -> list[str]:
+        # The request DTOs bound the digits through DecimalDigits; the table model says them too.
         return [f"max_digits={self.spec.precision}", f"decimal_places={self.spec.scale}"]
+
+    def invalid_sources(self) -> list[str]:
+        # A JSON number (sent as a string only), too many places, and an exponent.
+        scale = self.spec.decimal_shape[1]
+        return [
+            *super().invalid_sources(),
+            "1",
+            quoted("0." + "1" * (scale + 1)),
+            quoted("1e0"),
+        ]
 
     def sample_source(self, n: str) -> str:
         if self.spec.scale == 0:
@@ -446,6 +482,8 @@ class BoolType(FieldType):
 
     name = "bool"
     python_name = "bool"
+    dto_bound = "DbBool"
+    query_bound = "QueryBool"
     column = "sa.Boolean()"
     filterable = True
     sample = "{n} % 2 == 0"
@@ -460,6 +498,10 @@ class BoolType(FieldType):
     def changed_example(self) -> Any:
         return not self.spec.example_value()
 
+    def invalid_sources(self) -> list[str]:
+        # Strict: words and numbers that other parsers read as booleans.
+        return [*super().invalid_sources(), quoted("yes"), quoted("true"), "1"]
+
 
 class DateType(FieldType):
     """``date``: a calendar day, ``YYYY-MM-DD`` in the API."""
@@ -467,6 +509,7 @@ class DateType(FieldType):
     name = "date"
     python_name = "date"
     python_import = "datetime.date"
+    dto_bound = "DbDate"
     column = "sa.Date()"
     filterable = True
     sample = 'f"2024-01-{{{n} + 1:02d}}"'
@@ -484,6 +527,10 @@ class DateType(FieldType):
 
     def json_value(self, value: Any) -> Any:
         return value.isoformat()
+
+    def invalid_sources(self) -> list[str]:
+        # Strict: epoch numbers, and a datetime where a date belongs.
+        return [*super().invalid_sources(), "0", quoted("0"), quoted("2024-01-31T00:00:00Z")]
 
 
 class DateTimeType(FieldType):
@@ -518,7 +565,9 @@ class DateTimeType(FieldType):
     def invalid_sources(self) -> list[str]:
         # A naive time, and one that leaves the calendar once converted to UTC.
         naive, beyond_utc = "2024-01-31T12:00:00", "9999-12-31T23:59:59-05:00"
-        return [*super().invalid_sources(), quoted(naive), quoted(beyond_utc)]
+        # Strict: epoch numbers, as a number and as text.
+        epochs = ["0", quoted("0"), quoted("1700000000")]
+        return [*super().invalid_sources(), quoted(naive), quoted(beyond_utc), *epochs]
 
 
 class UuidType(FieldType):
@@ -632,8 +681,14 @@ class JsonType(FieldType):
     examples = ({"key": "value"}, {"key": "changed"})
 
     def invalid_sources(self) -> list[str]:
-        # Not an object; and an object nested deeper than the service stores (33 levels).
-        return [quoted("not an object"), """json.loads('{"a": ' * 33 + "1" + "}" * 33)"""]
+        # Not an object; an object nested deeper than the service stores (33 levels); and
+        # numbers JSON does not have (Python's JSON encoder writes them as NaN and Infinity).
+        return [
+            quoted("not an object"),
+            """json.loads('{"a": ' * 33 + "1" + "}" * 33)""",
+            '{"a": float("nan")}',
+            '{"a": [float("inf")]}',
+        ]
 
 
 # The table: every type of the grammar, in the order the README and messages list them.
@@ -709,6 +764,11 @@ class FieldSpec:
     def dto_type(self) -> str:
         """The type on request DTOs: bounded to what every supported database stores."""
         return self.field_type.dto_type
+
+    @property
+    def query_type(self) -> str:
+        """The type of the list endpoint's filter on this field."""
+        return self.field_type.query_type
 
     @property
     def dto_annotation(self) -> str:
@@ -978,10 +1038,14 @@ def type_imports(fields: Iterable[FieldSpec]) -> list[str]:
 
 
 def dto_imports(fields: Iterable[FieldSpec]) -> list[str]:
-    """The ``"module.name"`` entries of the bounded request types the fields' DTOs use."""
+    """The ``"module.name"`` entries of the bounded request and filter types the DTOs use."""
     return _imports(
         fields,
-        lambda kind: [f"shared.models.input_types.{kind.dto_bound}"] if kind.dto_bound else [],
+        lambda kind: [
+            f"shared.models.input_types.{bound}"
+            for bound in (kind.dto_bound, kind.query_bound if kind.filterable else None)
+            if bound
+        ],
     )
 
 

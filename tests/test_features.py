@@ -470,7 +470,9 @@ def test_the_list_sorts_by_the_timestamps_and_the_filterable_fields() -> None:
     )
     # The generated SortKeys gives each of them ascending and, with "-", descending.
     assert feature.sort_columns == ["created_at", "updated_at", "code", "total"]
+    # The int filter parses query text strictly with its own type.
     assert feature.dto_imports == [
         "shared.models.input_types.DbInt",
         "shared.models.input_types.DbStr",
+        "shared.models.input_types.QueryInt",
     ]

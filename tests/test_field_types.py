@@ -163,7 +163,18 @@ def test_import_lists_of_every_type() -> None:
     assert invalid_value_imports(every) == ["json"]
     assert dto_imports(every) == [
         f"shared.models.input_types.{name}"
-        for name in ("DbDateTime", "DbFloat", "DbInt", "DbStr", "JsonDocument")
+        for name in (
+            "DbBool",
+            "DbDate",
+            "DbDateTime",
+            "DbFloat",
+            "DbInt",
+            "DbStr",
+            "DecimalDigits",
+            "JsonDocument",
+            "QueryBool",
+            "QueryInt",
+        )
     ]
     plain = parse_fields("a:int, b:bool")
     assert column_imports(plain) == sample_imports(plain) == invalid_value_imports(plain) == []

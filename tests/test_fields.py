@@ -736,15 +736,11 @@ def test_enum_class_is_named_after_the_owner(owner: str, name: str, enum_class: 
         (
             "price:decimal(10,2)=1.5",
             ['default=Decimal("1.50")', "max_digits=10", "decimal_places=2"],
-            ['default=Decimal("1.50")', "max_digits=10", "decimal_places=2"],
-            ["default=None", "max_digits=10", "decimal_places=2"],
+            # The request DTOs' digits are their type's: Annotated[Decimal, DecimalDigits(..)].
+            ['default=Decimal("1.50")'],
+            ["default=None"],
         ),
-        (
-            "price:decimal",
-            ["max_digits=12", "decimal_places=2"],
-            ["max_digits=12", "decimal_places=2"],
-            ["default=None", "max_digits=12", "decimal_places=2"],
-        ),
+        ("price:decimal", ["max_digits=12", "decimal_places=2"], [], ["default=None"]),
         ("active:bool=true", ["default=True"], ["default=True"], ["default=None"]),
         ("due_on:date:index", ["index=True"], [], ["default=None"]),
         ("at:datetime", ["sa_type=UTCDateTime"], [], ["default=None"]),
@@ -809,9 +805,17 @@ def test_type_imports() -> None:
         ("name:str", ["12345", '"x" * 256']),
         ("body:text", ["12345", '"x" * 65536']),
         ("body:text(20)", ["12345", '"x" * 21']),
-        ("qty:int", ['"not an int"']),
-        ("ok:bool", ['"not a bool"']),
-        ("tags:json", ['"not an object"', """json.loads('{"a": ' * 33 + "1" + "}" * 33)"""]),
+        ("qty:int", ['"not an int"', '"5"', "5.5", "True"]),
+        ("ok:bool", ['"not a bool"', '"yes"', '"true"', "1"]),
+        (
+            "tags:json",
+            [
+                '"not an object"',
+                """json.loads('{"a": ' * 33 + "1" + "}" * 33)""",
+                '{"a": float("nan")}',
+                '{"a": [float("inf")]}',
+            ],
+        ),
         ("status:enum(a|b)", ['"not an enum"']),
     ],
 )
@@ -838,11 +842,13 @@ VARYING_TYPES = frozenset(
     {"str", "text", "int", "float", "decimal", "date", "datetime", "uuid", "json"}
 )
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+PLAIN_DECIMAL = re.compile(r"^-?\d+(\.\d+)?$")
 
 
 def decimal_fits(spec: FieldSpec, value: object) -> bool:
-    """Whether a JSON value is a decimal within the field's precision and scale."""
-    if not isinstance(value, (str, int)) or isinstance(value, bool):
+    """Whether a JSON value is a decimal string within the field's precision and scale."""
+    # Strings only, written plainly: no JSON numbers, no exponents.
+    if not isinstance(value, str) or not PLAIN_DECIMAL.match(value):
         return False
     try:
         number = Decimal(str(value))
@@ -896,7 +902,18 @@ def accepts(spec: FieldSpec, value: object) -> bool:
         return isinstance(value, str) and _parses(uuid.UUID, value)
     if spec.type == "enum":
         return value in spec.choices
-    return isinstance(value, dict) and nesting(value) <= MAX_JSON_DEPTH
+    return isinstance(value, dict) and nesting(value) <= MAX_JSON_DEPTH and finite(value)
+
+
+def finite(value: object) -> bool:
+    """Whether a JSON value holds no NaN or Infinity (which JSON does not have)."""
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, dict):
+        return all(map(finite, value.values()))
+    if isinstance(value, list):
+        return all(map(finite, value))
+    return True
 
 
 # How deep the generated service lets a JSON document nest (shared/models/input_types.py).
@@ -1081,8 +1098,8 @@ def test_migration_enum_type_checks_the_values_and_is_named_after_the_column() -
         ("ratio:float?", "DbFloat | None"),
         ("details:json?", "JsonDocument | None"),
         ("logged_at:datetime", "DbDateTime"),
-        ("price:decimal(10,2)", "Decimal"),
-        ("due:date", "date"),
+        ("price:decimal(10,2)", "Annotated[Decimal, DecimalDigits(10, 2)]"),
+        ("due:date", "DbDate"),
         ("status:enum(a|b)", "ItemStatus"),
     ],
 )

@@ -1,21 +1,30 @@
 """The bounded input types: what no supported database can store is refused, with a reason."""
 
-from datetime import UTC, datetime
-from typing import Any
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Annotated, Any, ClassVar
 
 import pytest
 from pydantic import TypeAdapter, ValidationError
 
+from shared.models.dto_base import UpdateDTO
 from shared.models.input_types import (
     INT_MAX,
     INT_MIN,
     MAX_JSON_DEPTH,
+    DbBool,
+    DbDate,
     DbDateTime,
     DbFloat,
     DbInt,
     DbStr,
+    DecimalDigits,
     JsonDocument,
+    QueryBool,
+    QueryInt,
 )
+
+Price = Annotated[Decimal, DecimalDigits(10, 2)]
 
 
 def nested(levels: int) -> dict[str, Any]:
@@ -66,3 +75,78 @@ def test_times_are_converted_to_utc() -> None:
     moment = TypeAdapter(DbDateTime).validate_python("2024-01-31T12:00:00+02:00")
     assert moment == datetime(2024, 1, 31, 10, 0, tzinfo=UTC)
     assert moment.tzinfo is UTC
+
+
+@pytest.mark.parametrize(
+    ("input_type", "value"),
+    [
+        (DbInt, "5"),
+        (DbInt, True),
+        (DbInt, 5.5),
+        (DbFloat, "5.5"),
+        (DbFloat, True),
+        (DbBool, "yes"),
+        (DbBool, "true"),
+        (DbBool, 1),
+        (DbDate, 0),
+        (DbDate, "0"),
+        (DbDate, "2024-01-31T00:00:00Z"),
+        (DbDateTime, 0),
+        (DbDateTime, "1700000000"),
+        (JsonDocument, {"a": float("nan")}),
+        (JsonDocument, {"a": [float("-inf")]}),
+        (Price, 19.99),
+        (Price, 19),
+        (Price, "1e3"),
+        (Price, " 19.99"),
+        (Price, "19.999"),
+        (Price, "123456789.99"),
+        (QueryInt, "5.0"),
+        (QueryInt, " 5"),
+        (QueryInt, "0x5"),
+        (QueryBool, "yes"),
+        (QueryBool, "1"),
+    ],
+)
+def test_values_are_parsed_only_in_their_documented_form(input_type: Any, value: object) -> None:
+    with pytest.raises(ValidationError):
+        TypeAdapter(input_type).validate_python(value)
+
+
+@pytest.mark.parametrize(
+    ("input_type", "value", "parsed"),
+    [
+        (DbInt, 5, 5),
+        (DbInt, 5.0, 5),
+        (DbDate, "2024-01-31", date(2024, 1, 31)),
+        (Price, "-19.9", Decimal("-19.9")),
+        (QueryInt, "-42", -42),
+        (QueryBool, "false", False),
+    ],
+)
+def test_documented_forms_are_parsed(input_type: Any, value: object, parsed: object) -> None:
+    assert TypeAdapter(input_type).validate_python(value) == parsed
+
+
+def test_a_decimal_is_described_and_sent_as_a_string_of_its_digits() -> None:
+    adapter = TypeAdapter(Price)
+    schema = adapter.json_schema()
+    assert (schema["type"], schema["x-precision"], schema["x-scale"]) == ("string", 10, 2)
+    assert schema["pattern"] == r"^-?\d{1,8}(\.\d{1,2})?$"
+    assert adapter.dump_json(Decimal("1.50")) == b'"1.50"'
+
+
+class Change(UpdateDTO):
+    NOT_NULLABLE: ClassVar[tuple[str, ...]] = ("name",)
+
+    name: DbStr | None = None
+    notes: DbStr | None = None
+
+
+def test_an_update_describes_null_only_for_nullable_fields() -> None:
+    properties = Change.model_json_schema()["properties"]
+    assert "anyOf" not in properties["name"]
+    assert properties["name"]["type"] == "string"
+    assert {"type": "null"} in properties["notes"]["anyOf"]
+    with pytest.raises(ValidationError, match="can't be null"):
+        Change.model_validate({"name": None})

@@ -10,6 +10,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException
+from starlette.routing import BaseRoute, Match
+from starlette.types import Scope
 
 from shared.db.availability import is_database_unavailable
 from shared.errors import (
@@ -25,6 +27,8 @@ from shared.errors import (
 from shared.logging.logger import get_logger
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
+# The methods a 405's Allow may name (HEAD is answered wherever GET is).
+ROUTABLE_METHODS = ("DELETE", "GET", "OPTIONS", "PATCH", "POST", "PUT")
 # How long a client should wait before retrying when the database was unavailable or busy.
 RETRY_AFTER_SECONDS = "1"
 
@@ -157,8 +161,16 @@ async def handle_domain_error(_request: Request, error: Exception) -> JSONRespon
 
 
 async def handle_validation_error(_request: Request, error: Exception) -> JSONResponse:
-    """Answer an invalid request with 422 and where each problem is."""
+    """Answer an invalid request with 422 and where each problem is; malformed JSON with 400."""
     assert isinstance(error, RequestValidationError)  # noqa: S101 (registered for it only)
+    malformed = [item for item in error.errors() if item["type"] == "json_invalid"]
+    if malformed:
+        # Not a value the schema refuses: the body is not JSON at all.
+        reason = malformed[0].get("ctx", {}).get("error", "JSON decode error")
+        position = malformed[0]["loc"][-1]
+        return problem(
+            HTTPStatus.BAD_REQUEST, f"the body is not valid JSON: {reason} at character {position}"
+        )
     errors = [
         {"loc": list(item["loc"]), "msg": item["msg"], "type": item["type"]}
         for item in error.errors()
@@ -166,10 +178,27 @@ async def handle_validation_error(_request: Request, error: Exception) -> JSONRe
     return problem(HTTPStatus.UNPROCESSABLE_ENTITY, "the request is not valid", errors=errors)
 
 
-async def handle_http_exception(_request: Request, error: Exception) -> JSONResponse:
+def allowed_methods(routes: list[BaseRoute], scope: Scope) -> list[str]:
+    """The methods some route of ``routes`` takes at the scope's path, HEAD with GET, sorted."""
+    # Routes are asked rather than inspected: included routers are routes that hold routes.
+    methods = {
+        method
+        for method in ROUTABLE_METHODS
+        if any(route.matches({**scope, "method": method})[0] is Match.FULL for route in routes)
+    }
+    if "GET" in methods:
+        methods.add("HEAD")
+    return sorted(methods)
+
+
+async def handle_http_exception(request: Request, error: Exception) -> JSONResponse:
     """Answer the framework's own HTTP errors (404 route, 405 method) as problems too."""
     assert isinstance(error, HTTPException)  # noqa: S101 (registered for it only)
-    return problem(HTTPStatus(error.status_code), str(error.detail), headers=error.headers)
+    headers = dict(error.headers or {})
+    if error.status_code == HTTPStatus.METHOD_NOT_ALLOWED:
+        # The framework's Allow names the methods of the first route on the path only.
+        headers["Allow"] = ", ".join(allowed_methods(request.app.router.routes, request.scope))
+    return problem(HTTPStatus(error.status_code), str(error.detail), headers=headers)
 
 
 async def handle_database_error(request: Request, error: Exception) -> JSONResponse:

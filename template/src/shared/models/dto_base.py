@@ -4,12 +4,13 @@ The bounded field types they declare fields with are in :mod:`shared.models.inpu
 """
 
 from datetime import datetime
-from typing import Any, ClassVar, Generic, Self, TypeVar
+from typing import Annotated, Any, ClassVar, Generic, Self, TypeVar
+from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, GetCoreSchemaHandler, model_validator
 from pydantic_core import CoreSchema, core_schema
 
-from shared.models.input_types import INT_MAX
+from shared.models.input_types import INT_MAX, IntegerText, QueryBool
 
 MAX_PAGE_SIZE = 200
 DEFAULT_PAGE_SIZE = 50
@@ -23,8 +24,28 @@ class InputDTO(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+def _describe_not_nullable_as_such(schema: dict[str, Any], model: type[BaseModel]) -> None:
+    # The fields are ``T | None = None`` so that a PATCH may leave them out; for the columns
+    # that are NOT NULL the API description must not offer null (the validator refuses it).
+    not_nullable: tuple[str, ...] = getattr(model, "NOT_NULLABLE", ())
+    properties = schema.get("properties", {})
+    for name in not_nullable:
+        described = properties.get(name, {})
+        alternatives = [
+            alternative
+            for alternative in described.get("anyOf", [])
+            if alternative != {"type": "null"}
+        ]
+        if len(alternatives) == 1:
+            del described["anyOf"]
+            described.pop("default", None)
+            described.update(alternatives[0])
+
+
 class UpdateDTO(InputDTO):
     """A PATCH body: every field may be left out, but required columns can't be set to null."""
+
+    model_config = ConfigDict(json_schema_extra=_describe_not_nullable_as_such)
 
     # Fields whose column is NOT NULL: a PATCH may leave them out, not set them to null.
     NOT_NULLABLE: ClassVar[tuple[str, ...]] = ()
@@ -49,8 +70,8 @@ class UpdateDTO(InputDTO):
 class PageQuery(InputDTO):
     """Paging of a list: how many items, after how many."""
 
-    limit: int = Field(default=DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
-    offset: int = Field(default=0, ge=0, le=INT_MAX)
+    limit: Annotated[int, Field(ge=1, le=MAX_PAGE_SIZE), IntegerText] = DEFAULT_PAGE_SIZE
+    offset: Annotated[int, Field(ge=0, le=INT_MAX), IntegerText] = 0
 
 
 class SortKeys:
@@ -78,7 +99,7 @@ class SortKeys:
 class ListQuery(PageQuery):
     """Paging of a list endpoint; features add their sort keys and filters."""
 
-    include_deleted: bool = Field(default=False, description="Also list soft-deleted rows")
+    include_deleted: QueryBool = Field(default=False, description="Also list soft-deleted rows")
     sort: str = Field(default="created_at", description="A column; prefix - for descending")
 
     def filters(self) -> dict[str, Any]:
@@ -98,7 +119,7 @@ class ListQuery(PageQuery):
 class EntityRead(BaseModel):
     """An entity as the API returns it: identity, version and timestamps; a feature adds its fields."""
 
-    id: str
+    id: UUID
     version: int
     created_at: datetime
     updated_at: datetime
@@ -108,7 +129,7 @@ class EntityRead(BaseModel):
 class AuditReadBase(BaseModel):
     """One row of an audit trail as the API shows it; a feature adds its entity id and codes."""
 
-    id: str
+    id: UUID
     performed_by_user_id: str
     performed_by_user_name: str
     description: str

@@ -1,17 +1,60 @@
 """Input types that every supported database can store as sent: what it can't is a 422.
 
 Request DTOs declare their fields with these (``name: DbStr``) instead of the plain types.
+They also parse strictly, as the API description documents each type, so that a value means
+one thing only: an int is a JSON integer (not ``"5"``), a bool is ``true`` or ``false`` (not
+``"yes"`` or ``1``), a date or datetime is an ISO 8601 string (never an epoch number), and a
+decimal is a string (a JSON number would lose digits in many clients before it arrives).
+Query strings hold only text: ``QueryInt`` and ``QueryBool`` accept exactly the text forms of
+their values.
 """
 
-from datetime import UTC, datetime
+import math
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, AwareDatetime, Field
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BeforeValidator,
+    Field,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
+    Strict,
+)
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema, PydanticCustomError, core_schema
 
 # Integer columns are 32-bit on PostgreSQL: refuse what they can't hold with a 422, not a 500.
 INT_MIN = -(2**31)
 INT_MAX = 2**31 - 1
 MAX_JSON_DEPTH = 32
+# The text forms the API documents: RFC 3339 full-date, and date-time with its time of day.
+# ASCII digits only: \d would take any script's digits.
+ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+ISO_DATETIME = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}")
+# Long enough for any 64-bit number, so that the range check names what is wrong.
+INTEGER_TEXT = re.compile(r"^-?[0-9]{1,20}$")
+# Text without NUL, as the API describes it. _storable_text also refuses lone surrogates,
+# which JSON can carry only as \ud800-style escapes: a range of them in the pattern would make
+# tools that generate requests from it (schemathesis) drop the whole pattern.
+STORABLE_TEXT = r"^[^\x00]*$"
+
+
+@dataclass(frozen=True)
+class Described:
+    """Adds to a type's JSON schema what its validators enforce, e.g. a ``pattern``."""
+
+    pattern: str
+
+    def __get_pydantic_json_schema__(
+        self, schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        """The type's own JSON schema, with the pattern."""
+        return {**handler(schema), "pattern": self.pattern}
 
 
 def _storable_text(value: str) -> str:
@@ -32,6 +75,11 @@ def _storable_document(value: Any, depth: int = 0) -> Any:
     # Nesting is bounded so that the audit snapshot (and the response) can always be written.
     if depth > MAX_JSON_DEPTH:
         msg = f"must not nest deeper than {MAX_JSON_DEPTH} levels"
+        raise ValueError(msg)
+    if isinstance(value, float) and not math.isfinite(value):
+        # JSON has no NaN or Infinity: Python's parser lets them through, no database or client
+        # reads them back.
+        msg = "must not contain NaN or Infinity (JSON numbers are finite)"
         raise ValueError(msg)
     if isinstance(value, str):
         _storable_text(value)
@@ -54,10 +102,126 @@ def _in_utc(value: datetime) -> datetime:
         raise ValueError(msg) from None
 
 
+def _iso_date_text(value: Any) -> Any:
+    # Without this, pydantic reads 0 or "0" as the Unix epoch's day.
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if isinstance(value, str) and ISO_DATE.match(value):
+        return value
+    msg = "must be a date as YYYY-MM-DD"
+    raise PydanticCustomError("date_format", msg)
+
+
+def _iso_datetime_text(value: Any) -> Any:
+    # Without this, pydantic reads 0, "0" or "1700000000" as seconds since the epoch.
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, str) and ISO_DATETIME.match(value):
+        return value
+    msg = "must be a date and time as YYYY-MM-DDTHH:MM:SS with an offset (Z or +01:00)"
+    raise PydanticCustomError("datetime_format", msg)
+
+
+def _json_integer(value: Any) -> Any:
+    # A body's int: a JSON number without a fraction (JSON Schema counts 5.0 as an integer),
+    # never a string or a bool.
+    if isinstance(value, str | bool):
+        msg = "must be a JSON integer, not a string or a boolean"
+        raise PydanticCustomError("int_type", msg)
+    return value
+
+
+def _integer_text(value: Any) -> Any:
+    # A query string's int: digits with an optional minus (no "5.0", " 5", "1_000" or "0x5").
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and INTEGER_TEXT.match(value):
+        return int(value)
+    msg = "must be a whole number written in digits"
+    raise PydanticCustomError("int_format", msg)
+
+
+def _boolean_text(value: Any) -> Any:
+    # A query string's bool: only the two words the API description shows.
+    if isinstance(value, bool):
+        return value
+    if value in ("true", "false"):
+        return value == "true"
+    msg = "must be true or false"
+    raise PydanticCustomError("bool_format", msg)
+
+
+@dataclass(frozen=True)
+class DecimalDigits:
+    """An exact number of at most ``precision`` digits, ``scale`` after the point, as a string.
+
+    ``price: Annotated[Decimal, DecimalDigits(10, 2)]`` accepts ``"19.99"`` (and Decimal values
+    from Python code), refuses JSON numbers and other spellings (``"1e3"``, ``" 5"``), and is
+    described as a string with the pattern it must match, its precision and its scale.
+    """
+
+    precision: int
+    scale: int
+
+    @property
+    def pattern(self) -> str:
+        """The text forms accepted: an optional minus, whole digits, and up to scale decimals."""
+        whole_digits = self.precision - self.scale
+        whole = rf"\d{{1,{whole_digits}}}" if whole_digits else "0"
+        fraction = rf"(\.\d{{1,{self.scale}}})?" if self.scale else ""
+        return f"^-?{whole}{fraction}$"
+
+    def _text(self, value: Any) -> Any:
+        if isinstance(value, Decimal) or (isinstance(value, str) and re.match(self.pattern, value)):
+            return value
+        msg = (
+            "must be a string holding a decimal of at most {precision} digits, {scale} after "
+            'the point (e.g. "{example}"); JSON numbers are refused, they can lose digits'
+        )
+        example = "1" if self.precision > self.scale else "0"
+        if self.scale:
+            example += "." + "5" * self.scale
+        context = {"precision": self.precision, "scale": self.scale, "example": example}
+        raise PydanticCustomError("decimal_format", msg, context)
+
+    def __get_pydantic_core_schema__(
+        self, source: type[Any], handler: GetCoreSchemaHandler
+    ) -> CoreSchema:
+        """Validate the text form, then the digits; send the value back as a string."""
+        digits = core_schema.decimal_schema(
+            max_digits=self.precision, decimal_places=self.scale, allow_inf_nan=False
+        )
+        return core_schema.no_info_before_validator_function(
+            self._text, digits, serialization=core_schema.to_string_ser_schema()
+        )
+
+    def __get_pydantic_json_schema__(
+        self, schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        """Describe the field as the string it is sent as, with its pattern and digits."""
+        return {
+            "type": "string",
+            "format": "decimal",
+            "pattern": self.pattern,
+            "x-precision": self.precision,
+            "x-scale": self.scale,
+        }
+
+
 # Input types that every supported database can store as sent.
-DbStr = Annotated[str, AfterValidator(_storable_text)]
+DbStr = Annotated[str, AfterValidator(_storable_text), Described(pattern=STORABLE_TEXT)]
 # A point in time: with its offset (a naive time is ambiguous), converted to UTC.
-DbDateTime = Annotated[AwareDatetime, AfterValidator(_in_utc)]
-DbInt = Annotated[int, Field(ge=INT_MIN, le=INT_MAX)]
-DbFloat = Annotated[float, Field(allow_inf_nan=False)]
+DbDateTime = Annotated[AwareDatetime, BeforeValidator(_iso_datetime_text), AfterValidator(_in_utc)]
+DbDate = Annotated[date, BeforeValidator(_iso_date_text)]
+# The bounds come before the parsers that wrap them, so that the description shows them.
+DbInt = Annotated[int, Field(ge=INT_MIN, le=INT_MAX), BeforeValidator(_json_integer)]
+# Strict: a JSON integer is a float too, a string is not.
+DbFloat = Annotated[float, Strict(), Field(allow_inf_nan=False)]
+DbBool = Annotated[bool, Strict()]
 JsonDocument = Annotated[dict[str, Any], AfterValidator(_storable_document)]
+# Query-string filters: text that spells a value exactly one way.
+# Bounds on a query int go before IntegerText (Annotated[int, Field(ge=1), IntegerText]): a
+# Field after a parser that wraps the int would be described, not enforced.
+IntegerText = BeforeValidator(_integer_text)
+QueryInt = Annotated[int, Field(ge=INT_MIN, le=INT_MAX), IntegerText]
+QueryBool = Annotated[bool, BeforeValidator(_boolean_text)]

@@ -1,0 +1,69 @@
+"""HTTP semantics every route shares, beyond what the framework does by itself.
+
+- HEAD is answered wherever GET is: the GET's status and headers, without the body.
+- A request body is JSON or nothing: another Content-Type is a 415, not a confusing 422.
+"""
+
+from http import HTTPStatus
+
+from fastapi import Request
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+JSON_MEDIA_TYPE = "application/json"
+# Longer Content-Type values are cut in messages: the header is the caller's text.
+SHOWN_HEADER_LENGTH = 60
+
+
+class HeadAsGetMiddleware:
+    """Serve HEAD as the GET of the same URL, sending its status and headers but no body.
+
+    Content-Length stays the GET's, as RFC 9110 allows; where GET is not allowed, neither is
+    HEAD (405, with the path's methods in Allow: see ``errors.allowed_methods``).
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Pass other requests through; run a HEAD as GET and drop what it sends as body."""
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_without_body(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                if message.get("more_body", False):
+                    return
+                message = {"type": "http.response.body", "body": b"", "more_body": False}
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, send_without_body)
+
+
+def is_json(content_type: str) -> bool:
+    """Whether a Content-Type value names JSON (``application/json``, ``application/*+json``)."""
+    media_type = content_type.split(";", 1)[0].strip().lower()
+    return media_type == JSON_MEDIA_TYPE or (
+        media_type.startswith("application/") and media_type.endswith("+json")
+    )
+
+
+def require_json_body(request: Request) -> None:
+    """Refuse a request body that is not declared as JSON (415), before it is validated.
+
+    A request without a body passes: its missing fields are the 422 it gets.
+
+    Raises:
+        HTTPException: 415, the body is sent with another Content-Type, or with none.
+    """
+    headers = request.headers
+    has_body = headers.get("content-length", "0") != "0" or "transfer-encoding" in headers
+    content_type = headers.get("content-type")
+    if has_body and (content_type is None or not is_json(content_type)):
+        shown = (content_type or "")[:SHOWN_HEADER_LENGTH]
+        sent = f"Content-Type {shown!r}" if content_type else "no Content-Type"
+        raise HTTPException(
+            HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
+            f"the body must be JSON, sent as Content-Type: {JSON_MEDIA_TYPE} (got {sent})",
+        )
