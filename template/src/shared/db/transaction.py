@@ -45,9 +45,16 @@ def transaction(session: Session) -> Iterator[Session]:
 
 
 def _commit(session: Session) -> None:
+    # The rows a change wrote hold what the database stored (their values are all made in
+    # Python), so the commit keeps them loaded: expiring them would make the response's read
+    # of each one more SELECT. The session's own setting applies again afterwards.
+    expire_on_commit = session.expire_on_commit
+    session.expire_on_commit = False
     try:
         session.commit()
     except SQLAlchemyError as error:
         if not is_database_unavailable(error):
             raise
         raise UnavailableError(COMMIT_OUTCOME_UNKNOWN) from error
+    finally:
+        session.expire_on_commit = expire_on_commit

@@ -11,10 +11,13 @@ the hooks below; a fix to this machinery is a change to this one file.
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from decimal import Context, Decimal
 from enum import StrEnum
 from typing import Any, ClassVar, Generic, TypeVar, get_args, get_origin
 
+import sqlalchemy as sa
 from pydantic_core import to_jsonable_python
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from shared.db.models.audit_models.audit_base import AuditBase
@@ -88,9 +91,13 @@ class AuditedEditorService(Generic[EntityT, AuditT, CreateT, UpdateT]):
     name: ClassVar[str]
     noun: ClassVar[str]
     actions: ClassVar[type[StrEnum]]
-    # Fields whose values no two rows may share. Checked before writing so that the conflict
-    # names the field; the database's unique constraints back the check up against races.
+    # Fields whose values no two rows may share. Their unique constraints refuse a taken value
+    # (no query looks first: it would cost a round trip and could race anyway), and the
+    # refusal is turned into a conflict that names the field.
     unique_fields: ClassVar[tuple[str, ...]]
+    # Decimal fields and their scale: values are rounded to it, as the database stores them,
+    # so that the entity in memory is the row as stored and needs no reload after a write.
+    decimal_scales: ClassVar[dict[str, int]]
 
     repository: Repository[EntityT]
     audit_repo: AuditRepository[AuditT]
@@ -123,6 +130,13 @@ class AuditedEditorService(Generic[EntityT, AuditT, CreateT, UpdateT]):
         cls.actions = cls.audit_model.model_fields["action_code"].annotation  # type: ignore[assignment]
         columns = cls.entity_model.__table__.columns  # type: ignore[attr-defined]
         cls.unique_fields = tuple(column.name for column in columns if column.unique)
+        cls.decimal_scales = {
+            column.name: column.type.scale
+            for column in columns
+            if isinstance(column.type, sa.Numeric)
+            and not isinstance(column.type, sa.Float)
+            and column.type.scale is not None
+        }
         values = {member.value for member in cls.actions}
         missing = [code for code in _action_codes(cls.name) if code not in values]
         if missing:
@@ -185,13 +199,11 @@ class AuditedEditorService(Generic[EntityT, AuditT, CreateT, UpdateT]):
         Raises:
             ConflictError: a unique field's value is taken.
         """
-        with transaction(self.session):
-            values = data.model_dump()
+        values = self._as_stored(data.model_dump())
+        with self._naming_conflicts(values), transaction(self.session):
             self.validate_create(values)
-            self._ensure_unique(values)
             entity = self.repository.add(self.repository.model(**values))
             self._record(entity, "CREATED", created_by_user)
-        self.session.refresh(entity)
         self._log(entity.id, "created", created_by_user)
         return entity
 
@@ -213,17 +225,15 @@ class AuditedEditorService(Generic[EntityT, AuditT, CreateT, UpdateT]):
             PreconditionFailedError: the entity is at another version, or another writer
                 changed it first.
         """
-        with self._change(entity_id):
+        sent = self._as_stored(data.changes())
+        with self._change(entity_id, sent):
             entity = self.get(entity_id)
             self._check_version(entity, expected_versions)
             updates = {
-                field: value
-                for field, value in data.changes().items()
-                if getattr(entity, field) != value
+                field: value for field, value in sent.items() if getattr(entity, field) != value
             }
             if updates:
                 self.validate_update(entity, updates)
-                self._ensure_unique(updates, exclude_id=entity_id)
                 changes = {
                     field: {
                         "old": to_jsonable_python(getattr(entity, field)),
@@ -236,7 +246,6 @@ class AuditedEditorService(Generic[EntityT, AuditT, CreateT, UpdateT]):
                 entity.touch()
                 self.repository.add(entity)
                 self._record(entity, "UPDATED", updated_by_user, changes)
-        self.session.refresh(entity)
         if updates:
             self._log(entity_id, "updated", updated_by_user, fields=list(updates))
         return entity
@@ -262,7 +271,6 @@ class AuditedEditorService(Generic[EntityT, AuditT, CreateT, UpdateT]):
             entity.touch(now)
             self.repository.add(entity)
             self._record(entity, "DELETED", deleted_by_user)
-        self.session.refresh(entity)
         self._log(entity_id, "deleted", deleted_by_user)
         return entity
 
@@ -290,17 +298,16 @@ class AuditedEditorService(Generic[EntityT, AuditT, CreateT, UpdateT]):
             entity.touch()
             self.repository.add(entity)
             self._record(entity, "RESTORED", restored_by_user)
-        self.session.refresh(entity)
         self._log(entity_id, "restored", restored_by_user)
         return entity
 
     # -- Machinery ------------------------------------------------------------------------
 
     @contextmanager
-    def _change(self, entity_id: str) -> Iterator[None]:
+    def _change(self, entity_id: str, values: dict[str, Any] | None = None) -> Iterator[None]:
         """The transaction of a change to a stored row; a lost race names the current version."""
         try:
-            with transaction(self.session):
+            with self._naming_conflicts(values), transaction(self.session):
                 yield
         except PreconditionFailedError as error:
             if error.current_version is not None:
@@ -322,13 +329,43 @@ class AuditedEditorService(Generic[EntityT, AuditT, CreateT, UpdateT]):
             raise NotFoundError(msg)
         return entity
 
-    def _ensure_unique(self, values: dict[str, Any], exclude_id: str | None = None) -> None:
+    @contextmanager
+    def _naming_conflicts(self, values: dict[str, Any] | None) -> Iterator[None]:
+        """Name the field of a unique constraint that refused ``values`` in the conflict."""
+        try:
+            yield
+        except ConflictError as error:
+            field = self._refused_unique_field(error.__cause__)
+            if field is None or values is None or field not in values:
+                raise
+            msg = f"another {self.noun} already has this {field}: {values[field]!r}"
+            raise ConflictError(msg) from error
+
+    def _refused_unique_field(self, cause: BaseException | None) -> str | None:
+        """The unique field whose constraint raised ``cause``, if it is such a refusal."""
+        if not isinstance(cause, IntegrityError):
+            return None
+        # PostgreSQL names the constraint (uq_<table>_<field>, see base_model); SQLite says
+        # "UNIQUE constraint failed: <table>.<field>".
+        constraint = getattr(getattr(cause.orig, "diag", None), "constraint_name", None)
+        message = str(cause.orig)
         for field in self.unique_fields:
-            if field in values and self.repository.exists_with(
-                field, values[field], exclude_id=exclude_id
+            if constraint == f"uq_{self.name}_{field}" or message.startswith(
+                f"UNIQUE constraint failed: {self.name}.{field}"
             ):
-                msg = f"another {self.noun} already has this {field}: {values[field]!r}"
-                raise ConflictError(msg)
+                return field
+        return None
+
+    def _as_stored(self, values: dict[str, Any]) -> dict[str, Any]:
+        """``values`` as the database stores them: decimals rounded to their column's scale."""
+        stored = dict(values)
+        for field, scale in self.decimal_scales.items():
+            value = stored.get(field)
+            if isinstance(value, Decimal):
+                # Enough digits for any value the column takes, so that rounding never fails.
+                context = Context(prec=len(value.as_tuple().digits) + scale + 1)
+                stored[field] = value.quantize(Decimal(1).scaleb(-scale), context=context)
+        return stored
 
     def _record(
         self,

@@ -37,8 +37,12 @@ class TableRepository(Generic[ModelT]):
         self.session = session
 
     def _write(self, row: ModelT) -> ModelT:
-        """Stage a new or changed row, flush it (the database checks it now) and reload it."""
+        """Stage a new or changed row and flush it: the database checks it now.
+
+        The row is not read back: every value it holds was made in Python (ids, timestamps and
+        versions included, see ``EntityBase``) in the form the database stores, so a reload
+        would only cost a round trip.
+        """
         self.session.add(row)
         self.session.flush()
-        self.session.refresh(row)
         return row

@@ -1,0 +1,80 @@
+"""How many statements each change sends to the database: the lean write path, pinned.
+
+A create is two INSERTs (the entity and its audit row) and an update one SELECT (the row and
+its version, to compare and to audit old values), one UPDATE and one INSERT; nothing reads a
+written row back. The service's README says why each statement is there.
+"""
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Connection, event
+
+from features_under_test import FeatureUnderTest
+
+Headers = dict[str, str]
+# The test's transaction makes each commit a savepoint: those statements are the harness's.
+HARNESS_STATEMENTS = ("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT")
+
+
+@pytest.fixture
+def statements(connection: Connection) -> Iterator[list[str]]:
+    """The statements the app sends on the test's connection, each by its first word."""
+    sent: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if not statement.lstrip().upper().startswith(HARNESS_STATEMENTS):
+            sent.append(" ".join(statement.split()[:3]))
+
+    event.listen(connection, "before_cursor_execute", record)
+    yield sent
+    event.remove(connection, "before_cursor_execute", record)
+
+
+def test_a_create_is_two_inserts(
+    client: TestClient,
+    auth_headers: Headers,
+    feature: FeatureUnderTest,
+    statements: list[str],
+) -> None:
+    feature.create(client, auth_headers, 0)
+    statements.clear()
+    feature.create(client, auth_headers, 1)
+    assert statements == [
+        f"INSERT INTO {feature.name}",
+        f"INSERT INTO {feature.name}_audit",
+    ]
+
+
+def test_an_update_is_one_select_one_update_and_one_insert(
+    client: TestClient,
+    auth_headers: Headers,
+    feature: FeatureUnderTest,
+    statements: list[str],
+) -> None:
+    created = feature.create(client, auth_headers, 0)
+    statements.clear()
+    url = feature.item_url(created["id"])
+    response = client.patch(url, json=feature.case.change, headers=auth_headers)
+    assert response.status_code == 200, response.text
+    assert [statement.split()[0] for statement in statements] == ["SELECT", "UPDATE", "INSERT"]
+    assert statements[1:] == [f"UPDATE {feature.name} SET", f"INSERT INTO {feature.name}_audit"]
+
+
+def test_a_taken_unique_value_costs_no_query_beforehand(
+    client: TestClient,
+    auth_headers: Headers,
+    feature: FeatureUnderTest,
+    statements: list[str],
+) -> None:
+    first = feature.create(client, auth_headers, 0)
+    for field in feature.case.unique:
+        statements.clear()
+        body = {**feature.case.new(2), field: first[field]}
+        response = client.post(feature.url, json=body, headers=auth_headers)
+        assert response.status_code == 409, field
+        assert field in response.json()["detail"]
+        # The refused INSERT is the only statement: its constraint names the field.
+        assert statements == [f"INSERT INTO {feature.name}"]
