@@ -67,11 +67,26 @@ def plain_control(service: Path, folder: Path) -> Path:
     return template
 
 
+def template_snapshot(scratch: Path) -> Path:
+    """This clone's working tree, edits included, committed in a git repository of its own.
+
+    Both the copies and the update render from it: an update needs the commit the service
+    was made from, which a copy of uncommitted edits would not leave behind.
+    """
+    snapshot = scratch / "template-snapshot"
+    if not snapshot.exists():
+        ignored = shutil.ignore_patterns(".git", ".venv", "__pycache__", "*.pyc", "results.json")
+        shutil.copytree(ROOT, snapshot, ignore=ignored)
+        commit_all(snapshot)
+    return snapshot
+
+
 def copy(data: dict[str, Any], destination: Path, scratch: Path) -> float:
     """Time one ``copier copy`` of this template with ``data``."""
     answers = scratch / f"answers-{destination.name}.yml"
     answers.write_text(yaml.safe_dump(data))
-    command = [*COPY, "--vcs-ref", "HEAD", "--data-file", str(answers), str(ROOT), str(destination)]
+    source = str(template_snapshot(scratch))
+    command = [*COPY, "--vcs-ref", "HEAD", "--data-file", str(answers), source, str(destination)]
     return timed(command)
 
 

@@ -526,6 +526,8 @@ def main() -> None:
         }
         if bench.peer is None:
             text += "\n\nThe peer was not measured (no snapshot, or no PostgreSQL run)."
+        # The service figures are kept whatever the rendering benchmark does.
+        args.out.write_text(json.dumps(report, indent=2) + "\n")
         if args.generation:
             import generation
 
