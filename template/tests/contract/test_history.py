@@ -250,6 +250,18 @@ def test_as_of_returns_each_historic_version(
     assert too_early.headers["content-type"] == PROBLEM_JSON
 
 
+def test_as_of_a_snapshot_that_no_longer_fits_is_409(
+    client: TestClient, auth_headers: Headers, session: Session, feature: FeatureUnderTest
+) -> None:
+    created = feature.create(client, auth_headers)
+    crafted_entry(session, feature, created["id"], {**created, "retired_field": "a value"})
+    newest = feature.audit_trail(client, auth_headers, created["id"])[0]
+    response = as_of(client, auth_headers, feature, created["id"], newest["created_at"])
+    assert response.status_code == 409, response.text
+    assert response.headers["content-type"] == PROBLEM_JSON
+    assert "retired_field" in response.json()["detail"]
+
+
 def test_as_of_honours_if_none_match_with_the_historic_version(
     client: TestClient, auth_headers: Headers, feature: FeatureUnderTest
 ) -> None:
