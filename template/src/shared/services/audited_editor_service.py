@@ -278,7 +278,10 @@ class AuditedEditorService(Generic[EntityT, AuditT, CreateT, UpdateT]):
         values = self._as_stored(data.model_dump())
         with self._naming_conflicts(values), transaction(self.session):
             self.validate_create(values)
-            entity = self.repository.add(self.repository.model(**values))
+            # One moment for the whole change: created, last updated, and audited then.
+            now = utc_now()
+            entity = self.repository.model(**values, created_at=now, updated_at=now)
+            entity = self.repository.add(entity)
             self._record(entity, "CREATED", created_by_user)
         self._log(entity.id, "created", created_by_user)
         return entity
@@ -538,6 +541,9 @@ class AuditedEditorService(Generic[EntityT, AuditT, CreateT, UpdateT]):
             "changes": changes,
             "request_id": self.origin.request_id,
             "caller_request_id": self.origin.caller_request_id,
+            # The change's own time, which the entity's updated_at shows too: a read as of
+            # that time finds this version.
+            "created_at": entity.updated_at,
         }
         audit = self.audit_repo.model(**row)
         self.audit_repo.create(audit)
