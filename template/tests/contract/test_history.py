@@ -153,6 +153,28 @@ def test_revert_of_a_deleted_entity_restores_it(
     assert entry["changes"]["deleted_at"]["old"] is not None
 
 
+def test_revert_to_a_unique_value_taken_since_is_409_and_writes_nothing(
+    client: TestClient, auth_headers: Headers, feature: FeatureUnderTest
+) -> None:
+    # Each round uses its own sample values (new(n) for n up to 9): unique fields never clash.
+    for round_, field in enumerate(feature.case.unique):
+        first = feature.create(client, auth_headers, 3 * round_ + 1)
+        url = feature.item_url(first["id"])
+        moved = {field: feature.case.new(3 * round_ + 2)[field]}
+        changed = client.patch(url, json=moved, headers=auth_headers).json()
+        # Another entity takes the value the first one had when it was created.
+        taker = {**feature.case.new(3 * round_ + 3), field: first[field]}
+        assert client.post(feature.url, json=taker, headers=auth_headers).status_code == 201
+        created_entry = feature.audit_trail(client, auth_headers, first["id"])[-1]
+        response = client.post(
+            revert_url(feature, first["id"], created_entry["id"]), headers=auth_headers
+        )
+        assert response.status_code == 409, (field, response.text)
+        assert field in response.json()["detail"]
+        assert client.get(url, headers=auth_headers).json() == changed
+        assert len(feature.audit_trail(client, auth_headers, first["id"])) == 2
+
+
 def test_revert_to_an_entry_of_another_entity_or_none_is_404(
     client: TestClient, auth_headers: Headers, feature: FeatureUnderTest
 ) -> None:
