@@ -33,6 +33,14 @@ def statements(connection: Connection) -> Iterator[list[str]]:
     event.remove(connection, "before_cursor_execute", record)
 
 
+def sent_as(statements: list[str], expected: list[str]) -> bool:
+    """Whether the statements sent are, one for one, those that begin as ``expected`` says."""
+    return len(statements) == len(expected) and all(
+        statement.startswith(beginning)
+        for statement, beginning in zip(statements, expected, strict=True)
+    )
+
+
 def test_a_create_is_two_inserts(
     client: TestClient,
     auth_headers: Headers,
@@ -78,3 +86,41 @@ def test_a_taken_unique_value_costs_no_query_beforehand(
         assert field in response.json()["detail"]
         # The refused INSERT is the only statement: its constraint names the field.
         assert statements == [f"INSERT INTO {feature.name}"]
+
+
+def test_a_revert_is_an_update_plus_one_select_of_its_audit_entry(
+    client: TestClient,
+    auth_headers: Headers,
+    feature: FeatureUnderTest,
+    statements: list[str],
+) -> None:
+    created = feature.create(client, auth_headers, 0)
+    url = feature.item_url(created["id"])
+    client.patch(url, json=feature.case.change, headers=auth_headers)
+    entry_id = feature.audit_trail(client, auth_headers, created["id"])[-1]["id"]
+    statements.clear()
+    response = client.post(f"{url}/audit/{entry_id}/revert", headers=auth_headers)
+    assert response.status_code == 200, response.text
+    expected = [
+        f"SELECT {feature.name}.id,",
+        f"SELECT {feature.name}_audit.id,",
+        f"UPDATE {feature.name} SET",
+        f"INSERT INTO {feature.name}_audit",
+    ]
+    assert sent_as(statements, expected), statements
+
+
+def test_a_read_as_of_a_time_is_two_selects(
+    client: TestClient,
+    auth_headers: Headers,
+    feature: FeatureUnderTest,
+    statements: list[str],
+) -> None:
+    created = feature.create(client, auth_headers, 0)
+    statements.clear()
+    url = feature.item_url(created["id"])
+    response = client.get(url, params={"as_of": created["created_at"]}, headers=auth_headers)
+    assert response.status_code == 200, response.text
+    # As of the entity's creation (its created_at is its first audit row's time).
+    expected = [f"SELECT {feature.name}.id,", f"SELECT {feature.name}_audit.id,"]
+    assert sent_as(statements, expected), statements
