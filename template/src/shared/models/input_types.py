@@ -93,6 +93,11 @@ def _storable_document(value: Any, depth: int = 0) -> Any:
     return value
 
 
+def _digits(least: int, most: int) -> str:
+    # A regex quantifier built without doubled braces: generated files hold no Jinja-like text.
+    return r"\d" + "{" + f"{least},{most}" + "}"
+
+
 def _in_utc(value: datetime) -> datetime:
     # Times are stored in UTC; one whose UTC equivalent falls outside years 1-9999 can't be.
     try:
@@ -167,8 +172,8 @@ class DecimalDigits:
     def pattern(self) -> str:
         """The text forms accepted: an optional minus, whole digits, and up to scale decimals."""
         whole_digits = self.precision - self.scale
-        whole = rf"\d{{1,{whole_digits}}}" if whole_digits else "0"
-        fraction = rf"(\.\d{{1,{self.scale}}})?" if self.scale else ""
+        whole = _digits(1, whole_digits) if whole_digits else "0"
+        fraction = rf"(\.{_digits(1, self.scale)})?" if self.scale else ""
         return f"^-?{whole}{fraction}$"
 
     def _text(self, value: Any) -> Any:
