@@ -13,6 +13,7 @@ from sqlalchemy.orm import declared_attr
 from sqlmodel import Field, SQLModel
 
 from shared.db.models.base_model import (
+    HASH_LENGTH,
     ID_LENGTH,
     JSON_DOCUMENT,
     NAME_LENGTH,
@@ -47,6 +48,16 @@ class AuditBase(SQLModel):
     # The caller's own X-Request-ID for that request, if it sent an acceptable one.
     caller_request_id: str | None = Field(default=None, max_length=REQUEST_ID_LENGTH)
     created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
+    # The hash chain (see audit_chain): the previous row's hash for the same entity (NULL for
+    # the first), and this row's hash over its content, the previous hash included. NULL in
+    # rows written before the chain existed.
+    previous_hash: str | None = Field(default=None, max_length=HASH_LENGTH)
+    row_hash: str | None = Field(default=None, max_length=HASH_LENGTH)
+
+    @classmethod
+    def table_name(cls) -> str:
+        """The table's name: ``product_audit``."""
+        return str(cls.__tablename__)
 
     @classmethod
     def entity_id_field(cls) -> str:
