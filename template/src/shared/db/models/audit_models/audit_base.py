@@ -8,7 +8,7 @@ action-code enum.
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Index, Text
+from sqlalchemy import BigInteger, Column, FetchedValue, Index, Text
 from sqlalchemy.orm import declared_attr
 from sqlmodel import Field, SQLModel
 
@@ -53,6 +53,13 @@ class AuditBase(SQLModel):
     # rows written before the chain existed.
     previous_hash: str | None = Field(default=None, max_length=HASH_LENGTH)
     row_hash: str | None = Field(default=None, max_length=HASH_LENGTH)
+    # The change feed's position (see shared.services.change_feed): on PostgreSQL the id of the
+    # transaction that wrote the row, given by the database (so the INSERT omits it and its
+    # RETURNING reads it); 0 on SQLite and in rows written before the feed existed.
+    transaction_id: int | None = Field(
+        default=None,
+        sa_column=Column(BigInteger, server_default=FetchedValue(), nullable=False),
+    )
 
     @classmethod
     def table_name(cls) -> str:
@@ -65,9 +72,12 @@ class AuditBase(SQLModel):
         return f"{str(cls.__tablename__).removesuffix('_audit')}_id"
 
     @declared_attr.directive
-    def __table_args__(cls) -> tuple[Index]:  # noqa: N805 (a class-level directive)
-        """The index a trail is read by: one entity's rows, in time order, newest first."""
-        return (Index(f"ix_{cls.__tablename__}_trail", cls.entity_id_field(), "created_at"),)
+    def __table_args__(cls) -> tuple[Index, Index]:  # noqa: N805 (a class-level directive)
+        """The indexes a trail is read by (one entity's rows in time order) and the feed's."""
+        return (
+            Index(f"ix_{cls.__tablename__}_trail", cls.entity_id_field(), "created_at"),
+            Index(f"ix_{cls.__tablename__}_feed", "transaction_id", "created_at", "id"),
+        )
 
     @property
     def entity_id(self) -> str:
