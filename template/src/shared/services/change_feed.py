@@ -3,6 +3,7 @@
 The order is the key (transaction_id, created_at, id) of each audit row, and a page is the
 rows after a cursor (the key of the last row a consumer has) in that order, read through each
 audit table's feed index (keyset pagination: a page costs the same however long the trail).
+Ids are random UUIDs, unique across the audit tables: the key orders every row of them all.
 
 Why this key, and why a page never skips a row that commits later:
 
@@ -13,7 +14,8 @@ Why this key, and why a page never skips a row that commits later:
   transactions older than every transaction still running (``pg_snapshot_xmin`` of the
   reader's snapshot: the horizon). Every transaction below the horizon has ended, so no row
   can appear behind the cursor later; rows above it wait for the next read. A long-running
-  writing transaction holds the feed back (never loses rows) until it ends.
+  writing transaction holds the feed back (never loses rows) until it ends; the horizon is
+  the whole server's, so that includes other databases' transactions on the same server.
 - SQLite lets one transaction write at a time, from its first write to its commit, and the
   audit row's time is taken after the change's first write: rows commit in time order, with
   ``transaction_id`` 0. Rows written before the feed existed have 0 on both databases and come
@@ -22,14 +24,14 @@ Why this key, and why a page never skips a row that commits later:
 
 import base64
 import binascii
-import heapq
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import text, tuple_
+from sqlalchemy import literal, text, tuple_, union_all
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from shared.db.models.audit_models.audit_base import AuditBase
@@ -104,39 +106,61 @@ def read_feed(
 
     ``since`` leaves out changes made before that time (an archive's start).
 
-    Each audit table gives its first ``limit`` rows after the cursor (one indexed range read);
-    the page is the first ``limit`` of them all, in feed order.
+    The page's positions come from one statement (each audit table's first ``limit`` keys
+    after the cursor, one indexed range read each, merged by UNION ALL): one statement sees
+    one snapshot. Reading the tables one statement at a time would not be safe on SQLite,
+    where each statement outside a write sees the latest commit: a row committed between two
+    reads could come after the cursor while an earlier one, in a table read before it
+    committed, is left behind. The rows themselves are then read by id, one statement per
+    feature on the page; audit rows never change, so what those reads see is what the
+    positions were taken from.
     """
     horizon = feed_horizon(session)
-    pages = [
-        _table_page(session, feature, model, after, limit, horizon, since)
+    keys = [
+        _table_keys(feature, model, after, limit, horizon, since)
         for feature, model in audit_models.items()
     ]
-    merged = heapq.merge(*pages, key=lambda item: item.position)
-    return [item for _, item in zip(range(limit), merged, strict=False)]
+    merged = union_all(*keys).subquery()
+    statement = (
+        select(merged.c.feature, merged.c.transaction_id, merged.c.created_at, merged.c.id)
+        .order_by(merged.c.transaction_id, merged.c.created_at, merged.c.id)
+        .limit(limit)
+    )
+    page = [
+        (feature, FeedPosition(transaction_id, created_at, entry_id))
+        for feature, transaction_id, created_at, entry_id in session.exec(statement)
+    ]
+    entries: dict[str, AuditBase] = {}
+    for feature in dict.fromkeys(feature for feature, _ in page):
+        model = audit_models[feature]
+        ids = [position.entry_id for name, position in page if name == feature]
+        entries.update(
+            (entry.id, entry) for entry in session.exec(select(model).where(col(model.id).in_(ids)))
+        )
+    return [FeedItem(feature, entries[position.entry_id], position) for feature, position in page]
 
 
-def _table_page(
-    session: Session,
+def _table_keys(
     feature: str,
     model: type[AuditBase],
     after: FeedPosition | None,
     limit: int,
     horizon: int | None,
     since: datetime | None,
-) -> list[FeedItem]:
+) -> Any:
     key = (col(model.transaction_id), col(model.created_at), col(model.id))
-    statement = select(model).order_by(*key).limit(limit)
+    statement = sa_select(literal(feature).label("feature"), *key).order_by(*key).limit(limit)
     if after is not None:
+        # A plain tuple on the right: each value is bound with its column's type.
         statement = statement.where(
-            # A plain tuple on the right: each value is bound with its column's type.
             tuple_(*key) > (after.transaction_id, after.created_at, after.entry_id)
         )
     if horizon is not None:
         statement = statement.where(col(model.transaction_id) < horizon)
     if since is not None:
         statement = statement.where(col(model.created_at) >= since)
-    return [FeedItem(feature, row, position_of(row)) for row in session.exec(statement)]
+    # Each part keeps its own ORDER BY and LIMIT inside the UNION ALL as a subquery.
+    return sa_select(statement.subquery())
 
 
 def feed_items_json(items: Iterable[FeedItem]) -> list[dict[str, Any]]:

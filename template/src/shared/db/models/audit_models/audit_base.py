@@ -8,7 +8,7 @@ action-code enum.
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, FetchedValue, Index, Text
+from sqlalchemy import BigInteger, Index, Text, text
 from sqlalchemy.orm import declared_attr
 from sqlmodel import Field, SQLModel
 
@@ -54,11 +54,14 @@ class AuditBase(SQLModel):
     previous_hash: str | None = Field(default=None, max_length=HASH_LENGTH)
     row_hash: str | None = Field(default=None, max_length=HASH_LENGTH)
     # The change feed's position (see shared.services.change_feed): on PostgreSQL the id of the
-    # transaction that wrote the row, given by the database (so the INSERT omits it and its
-    # RETURNING reads it); 0 on SQLite and in rows written before the feed existed.
+    # transaction that wrote the row, 0 on SQLite and in rows written before the feed existed.
+    # The database fills it in (the migrations give PostgreSQL its default), so the INSERT
+    # leaves it out and reads it back in its RETURNING clause.
     transaction_id: int | None = Field(
         default=None,
-        sa_column=Column(BigInteger, server_default=FetchedValue(), nullable=False),
+        sa_type=BigInteger,
+        sa_column_kwargs={"server_default": text("0")},
+        nullable=False,
     )
 
     @classmethod
