@@ -122,22 +122,18 @@ def test_the_feed_needs_the_audit_read_permission(client: TestClient, mint: Mint
     assert "audit:read" in response.json()["detail"]
 
 
-def write_a_history(engine: Engine, feature: FeatureUnderTest, n: int) -> int:
-    """Create an entity, change it, then delete and restore it ROUNDS times: one commit each.
+def write_a_history(engine: Engine, feature: FeatureUnderTest, n: int) -> None:
+    """Create an entity, then delete and restore it ROUNDS times: one commit each.
 
-    Returns how many audit rows that wrote (the change writes none if the entity already had
-    its value).
+    No field changes: two writers of one feature would race for a unique field's new value.
     """
     with Session(engine) as session:
         service = feature.api.service(session)
         data = feature.api.create_model.model_validate(feature.case.new(n))
         entity_id = service.create(data, TEST_USER).id
-        change = feature.api.update_model.model_validate(feature.case.change)
-        service.update(entity_id, change, TEST_USER)
         for _ in range(ROUNDS):
             service.delete(entity_id, TEST_USER)
             service.restore(entity_id, TEST_USER)
-        return len(service.get_audit_trail(entity_id))
 
 
 def test_a_reader_paging_while_writers_commit_gets_every_change_exactly_once(
@@ -167,13 +163,16 @@ def test_a_reader_paging_while_writers_commit_gets_every_change_exactly_once(
     reader = threading.Thread(target=read_pages)
     reader.start()
     writers = [(FEATURES_UNDER_TEST[n % len(FEATURES_UNDER_TEST)], n) for n in range(FEED_WRITERS)]
-    with ThreadPoolExecutor(max_workers=FEED_WRITERS) as pool:
-        written = sum(pool.map(lambda writer: write_a_history(committing_engine, *writer), writers))
-    with Session(committing_engine) as session:
-        stored = all_audit_ids(session)
-    expected.append(len(stored))
-    reader.join()
+    try:
+        with ThreadPoolExecutor(max_workers=FEED_WRITERS) as pool:
+            list(pool.map(lambda writer: write_a_history(committing_engine, *writer), writers))
+    finally:
+        with Session(committing_engine) as session:
+            stored = all_audit_ids(session)
+        # Also when a writer failed: the reader stops rather than poll forever.
+        expected.append(len(stored))
+        reader.join()
 
-    assert len(stored) == written >= FEED_WRITERS * (1 + 2 * ROUNDS)
+    assert len(stored) == FEED_WRITERS * (1 + 2 * ROUNDS)
     assert len(read) == len(set(read)), "a change came twice"
     assert sorted(read) == sorted(stored), "a change never came"
