@@ -1,8 +1,10 @@
 """How many statements each change sends to the database: the lean write path, pinned.
 
-A create is two INSERTs (the entity and its audit row) and an update one SELECT (the row and
-its version, to compare and to audit old values), one UPDATE and one INSERT; nothing reads a
-written row back. The service's README says why each statement is there.
+A create is two INSERTs (the entity and its audit row: the first link of its hash chain needs
+no read) and an update one SELECT (the row and its version, to compare and to audit old
+values), one UPDATE, one SELECT of the entity's newest audit hash (the link the new audit row
+chains to, through the trail index) and one INSERT; nothing reads a written row back. The
+service's README says why each statement is there.
 """
 
 from collections.abc import Iterator
@@ -56,7 +58,7 @@ def test_a_create_is_two_inserts(
     ]
 
 
-def test_an_update_is_one_select_one_update_and_one_insert(
+def test_an_update_is_a_select_an_update_the_previous_hash_and_an_insert(
     client: TestClient,
     auth_headers: Headers,
     feature: FeatureUnderTest,
@@ -67,8 +69,16 @@ def test_an_update_is_one_select_one_update_and_one_insert(
     url = feature.item_url(created["id"])
     response = client.patch(url, json=feature.case.change, headers=auth_headers)
     assert response.status_code == 200, response.text
-    assert [statement.split()[0] for statement in statements] == ["SELECT", "UPDATE", "INSERT"]
-    assert statements[1:] == [f"UPDATE {feature.name} SET", f"INSERT INTO {feature.name}_audit"]
+    assert [statement.split()[0] for statement in statements] == [
+        "SELECT",
+        "UPDATE",
+        "SELECT",
+        "INSERT",
+    ]
+    assert statements[1] == f"UPDATE {feature.name} SET"
+    # The hash chain's one read: the newest audit row's hash, for the new row to point at.
+    assert statements[2] == f"SELECT {feature.name}_audit.row_hash FROM"
+    assert statements[3] == f"INSERT INTO {feature.name}_audit"
 
 
 def test_a_taken_unique_value_costs_no_query_beforehand(

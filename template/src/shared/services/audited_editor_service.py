@@ -24,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from shared.db.models.audit_models.audit_base import AuditBase
+from shared.db.models.audit_models.audit_chain import compute_row_hash
 from shared.db.models.base_model import EntityBase, utc_now
 from shared.db.repositories.audit_repository.audit_repository import AuditRepository
 from shared.db.repositories.repository import Repository
@@ -546,6 +547,12 @@ class AuditedEditorService(Generic[EntityT, AuditT, CreateT, UpdateT]):
             "created_at": entity.updated_at,
         }
         audit = self.audit_repo.model(**row)
+        # The chain: a new entity has no earlier row (no query); a later change reads its
+        # entity's newest row's hash through the trail index. Writers to one entity are
+        # serialised by the version check, so two rows never claim the same predecessor.
+        if kind != "CREATED":
+            audit.previous_hash = self.audit_repo.latest_hash(entity.id)
+        audit.row_hash = compute_row_hash(audit)
         self.audit_repo.create(audit)
         self.after_change(entity, action)
 

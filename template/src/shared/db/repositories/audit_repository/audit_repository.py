@@ -50,6 +50,23 @@ class AuditRepository(TableRepository[AuditT]):
         )
         return self.session.exec(statement).first()
 
+    def latest_hash(self, entity_id: str) -> str | None:
+        """The hash of an entity's newest audit row (None if it has none, or it is unhashed)."""
+        statement = (
+            select(self.model.row_hash)
+            .where(self._entity_id_column() == entity_id)
+            .order_by(col(self.model.created_at).desc(), col(self.model.id).desc())
+            .limit(1)
+        )
+        return self.session.exec(statement).first()
+
+    def all_in_time_order(self) -> list[AuditT]:
+        """Every row of the table, entity by entity, each entity's rows oldest first."""
+        statement = select(self.model).order_by(
+            self._entity_id_column(), col(self.model.created_at), col(self.model.id)
+        )
+        return list(self.session.exec(statement).all())
+
     def count(self, entity_id: str) -> int:
         """How many audit entries one entity has."""
         statement = select(func.count()).where(self._entity_id_column() == entity_id)
