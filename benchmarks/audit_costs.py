@@ -3,7 +3,7 @@
 Run inside a generated service's environment (it imports the service), against an empty
 PostgreSQL database or none (SQLite in a temporary file):
 
-    /work/briefs/render.sh . default /tmp/svc --no-gates   # or copier copy, then uv sync
+    (see benchmarks/README.md: copier copy of the default answers into /tmp/svc, uv sync)
     cd /tmp/svc && uv run python /path/to/benchmarks/audit_costs.py \\
         --database-url postgresql+psycopg://postgres@127.0.0.1:5432/bench
 
