@@ -78,6 +78,9 @@ def test_each_entry_is_hashed_and_points_at_the_one_before(
         ("UPDATE {table} SET description = 'nothing to see' WHERE id = :second", "changed", 1),
         # A removed row leaves the next one pointing at a hash no row has.
         ("DELETE FROM {table} WHERE id = :second", "removed", 2),
+        # Removing the newest rows leaves an intact but short chain: its last snapshot is of
+        # an older version than the entity's, so the (now) newest entry is named.
+        ("DELETE FROM {table} WHERE id = :fourth", "removed", 2),
         # Swapped times put the rows out of their chain's order: the third entry now comes
         # second, and points at an entry of its chain that is not the one before it.
         (
@@ -87,7 +90,7 @@ def test_each_entry_is_hashed_and_points_at_the_one_before(
             2,
         ),
     ],
-    ids=["changed", "removed", "reordered"],
+    ids=["changed", "removed", "newest-removed", "reordered"],
 )
 def test_tampering_in_sql_is_reported_with_the_entity_and_the_entry(
     client: TestClient,
@@ -114,6 +117,7 @@ def test_tampering_in_sql_is_reported_with_the_entity_and_the_entry(
             {
                 "second": entry_ids[1],
                 "third": entry_ids[2],
+                "fourth": entry_ids[3],
                 "second_at": times[entry_ids[1]],
                 "third_at": times[entry_ids[2]],
             },

@@ -8,10 +8,11 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import groupby
 
+from sqlalchemy import column, table
 from sqlmodel import Session, col, select
 
 from shared.db.models.audit_models.audit_base import AuditBase
-from shared.db.models.audit_models.audit_chain import ChainBreak, verify_chain
+from shared.db.models.audit_models.audit_chain import BreakKind, ChainBreak, verify_chain
 
 # Rows fetched per round trip while a table is walked.
 BATCH_SIZE = 1000
@@ -46,18 +47,54 @@ def rows_in_time_order(session: Session, model: type[AuditBase]) -> Iterator[Aud
     yield from session.exec(statement)
 
 
+def entity_versions(session: Session, model: type[AuditBase]) -> dict[str, int]:
+    """The current version of every entity the audit table ``model`` is the trail of."""
+    entities = table(model.table_name().removesuffix("_audit"), column("id"), column("version"))
+    rows = session.connection().execute(select(entities.c.id, entities.c.version))
+    return {row.id: row.version for row in rows}
+
+
 def verify_trail(session: Session, model: type[AuditBase]) -> TrailVerification:
     """Walk every chain of one audit table and report the first broken link of each."""
-    table = model.table_name()
-    result = TrailVerification(table)
-    for _entity_id, rows in groupby(rows_in_time_order(session, model), key=_entity_of):
-        report = verify_chain(table, list(rows))
+    name = model.table_name()
+    result = TrailVerification(name)
+    versions = entity_versions(session, model)
+    for entity_id, rows in groupby(rows_in_time_order(session, model), key=_entity_of):
+        trail = list(rows)
+        report = verify_chain(name, trail)
         result.entities += 1
         result.rows += report.rows
         result.legacy_rows += report.legacy_rows
-        if report.broken is not None:
-            result.breaks.append(report.broken)
+        broken = report.broken or _newest_entries_missing(name, trail[-1], versions.get(entity_id))
+        if broken is not None:
+            result.breaks.append(broken)
     return result
+
+
+def _newest_entries_missing(
+    name: str, newest: AuditBase, current_version: int | None
+) -> ChainBreak | None:
+    """A break if the trail ends before the entity's current version: its tail was removed.
+
+    A chain can't show that its newest rows are gone (nothing points at them), but every
+    audited change bumps the entity's version and snapshots it, so the newest remaining row
+    must hold the version the entity is at. Only hashed rows are held to it: a legacy row's
+    snapshot comes from a release that did not promise it.
+    """
+    snapshot = newest.data_snapshot or {}
+    recorded = snapshot.get("version")
+    if newest.row_hash is None or current_version is None or not isinstance(recorded, int):
+        return None
+    if recorded >= current_version:
+        return None
+    return ChainBreak(
+        name,
+        newest.entity_id,
+        newest.id,
+        BreakKind.REMOVED,
+        f"the entries after it are missing: the entity is at version {current_version}, "
+        f"its trail ends at version {recorded}",
+    )
 
 
 def verify_trails(

@@ -3,7 +3,8 @@
 Every audit row written from release 0.3.0 on carries ``row_hash``, the SHA-256 of its
 canonical content, and ``previous_hash``, the ``row_hash`` of the entity's previous audit row
 (NULL for the first hashed row). Changing a row breaks its own hash; removing one leaves the
-next row pointing at a hash no row has; moving rows around in time (their ``created_at``)
+next row pointing at a hash no row has (removing the newest rows is caught against the
+entity's version, in ``audit_verification``); moving rows around in time (their ``created_at``)
 makes the links disagree with the time order. Rows written before hashing existed have no
 hash: they are reported as unchained legacy rows, and a chain starts at its first hashed row.
 
