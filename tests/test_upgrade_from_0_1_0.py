@@ -205,8 +205,9 @@ def test_a_0_1_0_service_keeps_its_edits_through_the_documented_upgrade(
     assert_ok(sh(service, "uv sync"))
     migrated = service.uv_run(SLUG, "db", "upgrade")
     assert_ok(migrated)
-    # The one migration of this release: the caller_request_id column of every audit table.
-    assert migrated.stdout.strip() == "applied: shared_0001", migrated.explain()
+    # The migrations since 0.1.0: the caller_request_id column of every audit table (0.2.0),
+    # then the hash chain's columns and the change feed's position and index (issue 12).
+    assert migrated.stdout.strip() == "applied: shared_0001, shared_0002", migrated.explain()
     assert_ok(service.uv_run(SLUG, "db", "check"))
 
     assert leftover_conflicts(root) == []

@@ -13,6 +13,14 @@ class ConflictError(DomainError):
     """The change clashes with the stored data (a unique value taken, a state that forbids it)."""
 
 
+class GoneError(DomainError):
+    """The entity existed but was deleted at the moment asked about (an as-of read)."""
+
+
+class SnapshotMismatchError(ConflictError):
+    """An audit snapshot no longer fits the entity's current fields, so it can't be restored."""
+
+
 class PreconditionFailedError(DomainError):
     """The caller's version of the entity is not the current one: someone changed it first."""
 
@@ -40,6 +48,10 @@ class AuthenticationError(DomainError):
 
 class PermissionDeniedError(DomainError):
     """The caller is known but may not do this."""
+
+
+class MissingPerformerError(DomainError):
+    """A change names no performer: every audit row must say who (or which system) made it."""
 
 
 class UnavailableError(DomainError):

@@ -8,25 +8,36 @@ service (``ProductEditorService``) names its types, keeps the seed's verbs
 the hooks below; a fix to this machinery is a change to this one file.
 """
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Context, Decimal
 from enum import StrEnum
 from typing import Any, ClassVar, Generic, TypeVar, get_args, get_origin
 
 import sqlalchemy as sa
+from pydantic import ValidationError
 from pydantic_core import to_jsonable_python
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from shared.db.models.audit_models.audit_base import AuditBase
+from shared.db.models.audit_models.audit_chain import compute_row_hash
 from shared.db.models.base_model import EntityBase, utc_now
 from shared.db.repositories.audit_repository.audit_repository import AuditRepository
 from shared.db.repositories.repository import Repository
 from shared.db.repositories.table_repository import TableRepository
 from shared.db.transaction import transaction
-from shared.errors import ConflictError, NotFoundError, PreconditionFailedError
+from shared.errors import (
+    ConflictError,
+    GoneError,
+    MissingPerformerError,
+    NotFoundError,
+    PreconditionFailedError,
+    SnapshotMismatchError,
+)
 from shared.logging.context import RequestContext
 from shared.logging.logger import get_logger
 from shared.models.dto_base import InputDTO, ListQuery, PageQuery, UpdateDTO
@@ -40,6 +51,9 @@ UpdateT = TypeVar("UpdateT", bound=UpdateDTO)
 # The four changes every feature audits; a feature's action-code enum has one member for each,
 # its value the feature's name and the change (PRODUCT_CREATED ... PRODUCT_RESTORED).
 CHANGE_KINDS = ("CREATED", "UPDATED", "DELETED", "RESTORED")
+# The columns every entity has (id, version, timestamps): a snapshot holds them beside the
+# feature's own fields, and a revert never sets them from it.
+ENTITY_COLUMNS = frozenset(EntityBase.model_fields)
 
 
 @dataclass(frozen=True)
@@ -181,6 +195,69 @@ class AuditedEditorService(Generic[EntityT, AuditT, CreateT, UpdateT]):
         self._get_including_deleted(entity_id)
         return self.audit_repo.get_trail(entity_id)
 
+    def get_as_of(self, entity_id: str, moment: datetime) -> dict[str, Any]:
+        """Return an entity as it was at ``moment``, from its newest audit snapshot by then.
+
+        The answer has the read model's shape: the snapshot's id, version and timestamps, and
+        its fields as the current schema reads them (see :meth:`fit_snapshot`).
+
+        Raises:
+            NotFoundError: no entity has this id, or it did not exist yet at ``moment``.
+            GoneError: the entity was deleted at ``moment``.
+            SnapshotMismatchError: the snapshot no longer fits the entity's current fields.
+        """
+        self._get_including_deleted(entity_id)
+        entry = self.audit_repo.get_as_of(entity_id, moment)
+        if entry is None:
+            msg = f"{self.noun} {entity_id} did not exist yet at {moment.isoformat()}"
+            raise NotFoundError(msg)
+        snapshot = entry.data_snapshot or {}
+        if snapshot.get("deleted_at") is not None:
+            msg = f"{self.noun} {entity_id} was deleted at {moment.isoformat()}"
+            raise GoneError(msg)
+        fields = self.fit_snapshot(entry)
+        columns = {column: snapshot.get(column) for column in ENTITY_COLUMNS}
+        return {**columns, **fields}
+
+    def fit_snapshot(self, entry: AuditT) -> dict[str, Any]:
+        """The feature's fields as an audit entry's snapshot holds them, read as a create would.
+
+        A field added since the entry takes its default (or null, if it is optional); a field
+        removed since is dropped if the snapshot held null for it.
+
+        Raises:
+            SnapshotMismatchError: the entry holds no snapshot; a removed field held a value;
+                an added field has no default; a value no longer passes the field's rules.
+        """
+        snapshot = entry.data_snapshot
+        if snapshot is None:
+            msg = f"audit entry {entry.id} holds no snapshot"
+            raise SnapshotMismatchError(msg)
+        fields = self.create_model.model_fields
+        removed = sorted(
+            field
+            for field, value in snapshot.items()
+            if field not in fields and field not in ENTITY_COLUMNS and value is not None
+        )
+        if removed:
+            msg = (
+                f"audit entry {entry.id} holds values for {', '.join(removed)}, which the "
+                f"{self.noun} no longer has"
+            )
+            raise SnapshotMismatchError(msg)
+        values = {field: value for field, value in snapshot.items() if field in fields}
+        try:
+            # Parsed from JSON, as the snapshot was written and as a create body would be.
+            data = self.create_model.model_validate_json(json.dumps(values))
+        except ValidationError as error:
+            problems = "; ".join(
+                f"{'.'.join(str(part) for part in issue['loc'])}: {issue['msg']}"
+                for issue in error.errors()
+            )
+            msg = f"audit entry {entry.id} no longer fits the {self.noun}'s fields ({problems})"
+            raise SnapshotMismatchError(msg) from None
+        return self._as_stored(data.model_dump())
+
     def get_audit_page(self, entity_id: str, query: PageQuery) -> tuple[list[AuditT], int]:
         """Return one page of an entity's audit trail, newest first, and its length.
 
@@ -202,7 +279,10 @@ class AuditedEditorService(Generic[EntityT, AuditT, CreateT, UpdateT]):
         values = self._as_stored(data.model_dump())
         with self._naming_conflicts(values), transaction(self.session):
             self.validate_create(values)
-            entity = self.repository.add(self.repository.model(**values))
+            # One moment for the whole change: created, last updated, and audited then.
+            now = utc_now()
+            entity = self.repository.model(**values, created_at=now, updated_at=now)
+            entity = self.repository.add(entity)
             self._record(entity, "CREATED", created_by_user)
         self._log(entity.id, "created", created_by_user)
         return entity
@@ -301,6 +381,69 @@ class AuditedEditorService(Generic[EntityT, AuditT, CreateT, UpdateT]):
         self._log(entity_id, "restored", restored_by_user)
         return entity
 
+    def revert(
+        self,
+        entity_id: str,
+        entry_id: str,
+        reverted_by_user: MinimalUser,
+        expected_versions: frozenset[int] | None = None,
+    ) -> EntityT:
+        """Set the entity's fields to an audit entry's snapshot, as one audited UPDATED change.
+
+        The audit row's description names the entry and its changes hold old and new values,
+        as an update's do. A deleted entity is restored by the revert (its row says so); a
+        revert never deletes. A revert that changes nothing writes nothing, like an update.
+
+        Raises:
+            NotFoundError: no entity has this id, or it has no audit entry with ``entry_id``.
+            SnapshotMismatchError: the snapshot no longer fits the entity's current fields.
+            ConflictError: a unique field's restored value is taken.
+            PreconditionFailedError: the entity is at another version, or another writer
+                changed it first.
+        """
+        # Filled in below, so that a unique conflict can name the field and its value.
+        target: dict[str, Any] = {}
+        with self._change(entity_id, target):
+            entity = self._get_including_deleted(entity_id)
+            entry = self.audit_repo.get_entry(entity_id, entry_id)
+            if entry is None:
+                msg = f"{self.noun} {entity_id} has no audit entry {entry_id}"
+                raise NotFoundError(msg)
+            self._check_version(entity, expected_versions)
+            target.update(self.fit_snapshot(entry))
+            updates = {
+                field: value for field, value in target.items() if getattr(entity, field) != value
+            }
+            restoring = entity.deleted_at is not None
+            if updates or restoring:
+                if updates:
+                    self.validate_update(entity, updates)
+                changes = {
+                    field: {
+                        "old": to_jsonable_python(getattr(entity, field)),
+                        "new": to_jsonable_python(value),
+                    }
+                    for field, value in updates.items()
+                }
+                note = f"reverted to entry {entry.id}"
+                if restoring:
+                    changes["deleted_at"] = {
+                        "old": to_jsonable_python(entity.deleted_at),
+                        "new": None,
+                    }
+                    entity.deleted_at = None
+                    note = f"{note}, restoring the deleted {self.noun}"
+                for field, value in updates.items():
+                    setattr(entity, field, value)
+                entity.touch()
+                self.repository.add(entity)
+                self._record(entity, "UPDATED", reverted_by_user, changes, note=note)
+        if updates or restoring:
+            self._log(
+                entity_id, "reverted", reverted_by_user, entry_id=entry_id, fields=list(updates)
+            )
+        return entity
+
     # -- Machinery ------------------------------------------------------------------------
 
     @contextmanager
@@ -373,10 +516,20 @@ class AuditedEditorService(Generic[EntityT, AuditT, CreateT, UpdateT]):
         kind: str,
         user: MinimalUser,
         changes: dict[str, Any] | None = None,
+        note: str | None = None,
     ) -> None:
-        """Append the audit row of a change, in the change's transaction, then run the hook."""
+        """Append the audit row of a change, in the change's transaction, then run the hook.
+
+        Raises:
+            MissingPerformerError: ``user`` has an empty id or name (the change rolls back).
+        """
+        if not user.id.strip() or not user.full_name.strip():
+            msg = "a change needs a performer with an id and a name (system_user for the service)"
+            raise MissingPerformerError(msg)
         action = self.actions(f"{self.name.upper()}_{kind}")
         description = action.value.replace("_", " ").capitalize()
+        if note:
+            description = f"{description}: {note}"
         if changes:
             description = f"{description}: {', '.join(changes)}"
         row: dict[str, Any] = {
@@ -389,8 +542,17 @@ class AuditedEditorService(Generic[EntityT, AuditT, CreateT, UpdateT]):
             "changes": changes,
             "request_id": self.origin.request_id,
             "caller_request_id": self.origin.caller_request_id,
+            # The change's own time, which the entity's updated_at shows too: a read as of
+            # that time finds this version.
+            "created_at": entity.updated_at,
         }
         audit = self.audit_repo.model(**row)
+        # The chain: a new entity has no earlier row (no query); a later change reads its
+        # entity's newest row's hash through the trail index. Writers to one entity are
+        # serialised by the version check, so two rows never claim the same predecessor.
+        if kind != "CREATED":
+            audit.previous_hash = self.audit_repo.latest_hash(entity.id)
+        audit.row_hash = compute_row_hash(audit)
         self.audit_repo.create(audit)
         self.after_change(entity, action)
 

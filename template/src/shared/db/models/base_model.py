@@ -25,6 +25,8 @@ SQLModel.metadata.naming_convention = {
 ID_LENGTH = 36
 NAME_LENGTH = 255
 REQUEST_ID_LENGTH = 128
+# A SHA-256 in hex: the audit hash chain's links.
+HASH_LENGTH = 64
 
 # JSON documents: jsonb on PostgreSQL (indexable, compact), JSON text elsewhere.
 JSON_DOCUMENT = sa.JSON().with_variant(JSONB(), "postgresql")

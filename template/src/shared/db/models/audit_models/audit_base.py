@@ -8,11 +8,12 @@ action-code enum.
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Index, Text
+from sqlalchemy import BigInteger, Index, Text, text
 from sqlalchemy.orm import declared_attr
 from sqlmodel import Field, SQLModel
 
 from shared.db.models.base_model import (
+    HASH_LENGTH,
     ID_LENGTH,
     JSON_DOCUMENT,
     NAME_LENGTH,
@@ -47,6 +48,26 @@ class AuditBase(SQLModel):
     # The caller's own X-Request-ID for that request, if it sent an acceptable one.
     caller_request_id: str | None = Field(default=None, max_length=REQUEST_ID_LENGTH)
     created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
+    # The hash chain (see audit_chain): the previous row's hash for the same entity (NULL for
+    # the first), and this row's hash over its content, the previous hash included. NULL in
+    # rows written before the chain existed.
+    previous_hash: str | None = Field(default=None, max_length=HASH_LENGTH)
+    row_hash: str | None = Field(default=None, max_length=HASH_LENGTH)
+    # The change feed's position (see shared.services.change_feed): on PostgreSQL the id of the
+    # transaction that wrote the row, 0 on SQLite and in rows written before the feed existed.
+    # The database fills it in (the migrations give PostgreSQL its default), so the INSERT
+    # leaves it out and reads it back in its RETURNING clause.
+    transaction_id: int | None = Field(
+        default=None,
+        sa_type=BigInteger,
+        sa_column_kwargs={"server_default": text("0")},
+        nullable=False,
+    )
+
+    @classmethod
+    def table_name(cls) -> str:
+        """The table's name: ``product_audit``."""
+        return str(cls.__tablename__)
 
     @classmethod
     def entity_id_field(cls) -> str:
@@ -54,9 +75,12 @@ class AuditBase(SQLModel):
         return f"{str(cls.__tablename__).removesuffix('_audit')}_id"
 
     @declared_attr.directive
-    def __table_args__(cls) -> tuple[Index]:  # noqa: N805 (a class-level directive)
-        """The index a trail is read by: one entity's rows, in time order, newest first."""
-        return (Index(f"ix_{cls.__tablename__}_trail", cls.entity_id_field(), "created_at"),)
+    def __table_args__(cls) -> tuple[Index, Index]:  # noqa: N805 (a class-level directive)
+        """The indexes a trail is read by (one entity's rows in time order) and the feed's."""
+        return (
+            Index(f"ix_{cls.__tablename__}_trail", cls.entity_id_field(), "created_at"),
+            Index(f"ix_{cls.__tablename__}_feed", "transaction_id", "created_at", "id"),
+        )
 
     @property
     def entity_id(self) -> str:

@@ -1,0 +1,178 @@
+"""The change feed: every feature's changes in one resumable order, each exactly once.
+
+Owned by the template; it drives every feature the service lists at once.
+"""
+
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Connection, Engine
+from sqlmodel import Session, select
+
+from factories import TEST_USER, Mint
+from features_under_test import FEATURES_UNDER_TEST, PROBLEM_JSON, FeatureUnderTest
+from shared.services.change_feed import FeedPosition, read_feed
+
+Headers = dict[str, str]
+CHANGES_URL = "/audit/changes"
+AUDIT_MODELS = {feature.name: feature.api.service.audit_model for feature in FEATURES_UNDER_TEST}
+# The issue's figure: a reader pages through the feed while this many writers commit.
+FEED_WRITERS = 8
+# Each writer's delete-and-restore rounds after its create and update.
+ROUNDS = 5
+# How long the reader waits, after the writers are done, for the changes it has not read yet.
+DRAIN_SECONDS = 30
+
+
+@pytest.fixture
+def connection(committing_engine: Engine) -> Iterator[Connection]:
+    """A connection whose requests commit for real, unlike the suite's rolled-back one.
+
+    The feed serves only changes of transactions that have ended (see change_feed): changes
+    made inside the test's own open transaction would never show. A fresh database instead.
+    """
+    with committing_engine.connect() as connection:
+        yield connection
+
+
+def all_audit_ids(session: Session) -> list[str]:
+    """The id of every audit row of every feature, as stored."""
+    return [
+        entry_id
+        for model in AUDIT_MODELS.values()
+        for entry_id in session.exec(select(model.id)).all()
+    ]
+
+
+def read_all(client: TestClient, headers: Headers, after: str | None = None) -> list[Any]:
+    """Every change after ``after``, two a page, and the cursor each page ended at."""
+    items: list[Any] = []
+    while True:
+        params: dict[str, Any] = {"limit": 2} | ({"after": after} if after else {})
+        response = client.get(CHANGES_URL, params=params, headers=headers)
+        assert response.status_code == 200, response.text
+        page = response.json()
+        items.extend(page["items"])
+        if not page["items"]:
+            assert page["next"] == after
+            return items
+        assert page["next"] == page["items"][-1]["cursor"]
+        after = page["next"]
+
+
+def change_every_feature(client: TestClient, headers: Headers) -> list[str]:
+    """Create, change and delete one entity of each feature; their ids."""
+    ids = []
+    for feature in FEATURES_UNDER_TEST:
+        entity = feature.create(client, headers, 0)
+        url = feature.item_url(entity["id"])
+        assert client.patch(url, json=feature.case.change, headers=headers).status_code == 200
+        assert client.delete(url, headers=headers).status_code == 204
+        ids.append(entity["id"])
+    return ids
+
+
+def test_pages_hold_every_change_once_in_the_order_they_were_made(
+    client: TestClient, auth_headers: Headers, session: Session
+) -> None:
+    entity_ids = change_every_feature(client, auth_headers)
+    items = read_all(client, auth_headers)
+    assert sorted(item["entry_id"] for item in items) == sorted(all_audit_ids(session))
+    assert [(item["entity_id"], item["action"]) for item in items] == [
+        (entity_id, feature.action(change))
+        for feature, entity_id in zip(FEATURES_UNDER_TEST, entity_ids, strict=True)
+        for change in ("CREATED", "UPDATED", "DELETED")
+    ]
+    first = items[0]
+    assert first["feature"] == FEATURES_UNDER_TEST[0].name
+    assert first["performed_by_user_id"] == TEST_USER.id
+    assert first["data_snapshot"]["id"] == entity_ids[0]
+    assert first["request_id"]
+
+
+def test_a_consumer_resumes_exactly_where_it_stopped(
+    client: TestClient, auth_headers: Headers
+) -> None:
+    change_every_feature(client, auth_headers)
+    seen = read_all(client, auth_headers)
+    feature = FEATURES_UNDER_TEST[-1]
+    entity = feature.create(client, auth_headers, 1)
+    [new] = read_all(client, auth_headers, after=seen[-1]["cursor"])
+    assert (new["entity_id"], new["action"]) == (entity["id"], feature.action("CREATED"))
+
+
+def test_a_cursor_the_feed_did_not_give_is_a_validation_problem(
+    client: TestClient, auth_headers: Headers
+) -> None:
+    for cursor in ("not-a-cursor", "W10", "WzEsMiwzXQ"):
+        response = client.get(CHANGES_URL, params={"after": cursor}, headers=auth_headers)
+        assert response.status_code == 422, cursor
+        assert response.headers["content-type"] == PROBLEM_JSON
+
+
+def test_the_feed_needs_the_audit_read_permission(client: TestClient, mint: Mint) -> None:
+    readers = [f"{feature.name}:read" for feature in FEATURES_UNDER_TEST]
+    response = client.get(CHANGES_URL, headers=mint(readers))
+    assert response.status_code == 403
+    assert "audit:read" in response.json()["detail"]
+
+
+def write_a_history(engine: Engine, feature: FeatureUnderTest, n: int) -> None:
+    """Create an entity, then delete and restore it ROUNDS times: one commit each.
+
+    No field changes: two writers of one feature would race for a unique field's new value.
+    """
+    with Session(engine) as session:
+        service = feature.api.service(session)
+        data = feature.api.create_model.model_validate(feature.case.new(n))
+        entity_id = service.create(data, TEST_USER).id
+        for _ in range(ROUNDS):
+            service.delete(entity_id, TEST_USER)
+            service.restore(entity_id, TEST_USER)
+
+
+def test_a_reader_paging_while_writers_commit_gets_every_change_exactly_once(
+    committing_engine: Engine,
+) -> None:
+    # Set once every writer has committed: how many changes the reader has to end up with.
+    expected: list[int] = []
+    read: list[str] = []
+
+    def read_pages() -> None:
+        after: FeedPosition | None = None
+        # A writing transaction anywhere on the PostgreSQL server holds the feed back (never
+        # loses a change): once the writers are done, poll until the rest comes, or give up.
+        deadline = time.monotonic() + DRAIN_SECONDS
+        while True:
+            # A session a page, as a consumer polling the API would have.
+            with Session(committing_engine) as session:
+                page = read_feed(session, AUDIT_MODELS, after, limit=7)
+            read.extend(item.entry.id for item in page)
+            if page:
+                after = page[-1].position
+            elif expected and (len(read) >= expected[0] or time.monotonic() > deadline):
+                return
+            elif not expected:
+                deadline = time.monotonic() + DRAIN_SECONDS
+
+    reader = threading.Thread(target=read_pages)
+    reader.start()
+    writers = [(FEATURES_UNDER_TEST[n % len(FEATURES_UNDER_TEST)], n) for n in range(FEED_WRITERS)]
+    try:
+        with ThreadPoolExecutor(max_workers=FEED_WRITERS) as pool:
+            list(pool.map(lambda writer: write_a_history(committing_engine, *writer), writers))
+    finally:
+        with Session(committing_engine) as session:
+            stored = all_audit_ids(session)
+        # Also when a writer failed: the reader stops rather than poll forever.
+        expected.append(len(stored))
+        reader.join()
+
+    assert len(stored) == FEED_WRITERS * (1 + 2 * ROUNDS)
+    assert len(read) == len(set(read)), "a change came twice"
+    assert sorted(read) == sorted(stored), "a change never came"
