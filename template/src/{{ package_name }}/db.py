@@ -23,6 +23,8 @@ from shared.logging.logger import get_logger
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 # How long a failed connect waits before its one more try: about what a server restart takes.
 CONNECT_RETRY_DELAY_SECONDS = 1.0
+# How long a change on SQLite waits for another change's write lock before it fails.
+SQLITE_LOCK_WAIT_SECONDS = 30.0
 
 logger = get_logger(__name__)
 
@@ -52,8 +54,11 @@ def create_db_engine(database_url: str, *, pool_size: int = 5, max_overflow: int
     in_memory = url.database in (None, "", ":memory:")
     engine = create_engine(
         url,
-        # Sessions are used by the worker threads of the server, one at a time.
-        connect_args={"check_same_thread": False},
+        # Sessions are used by the worker threads of the server, one at a time. A change
+        # waits for another's write lock (SQLite has one) for up to SQLITE_LOCK_WAIT_SECONDS,
+        # as a PostgreSQL writer waits for a row lock, rather than failing after the
+        # driver's default 5 s under a burst of writes.
+        connect_args={"check_same_thread": False, "timeout": SQLITE_LOCK_WAIT_SECONDS},
         # An in-memory database lives as long as its one connection: share it.
         poolclass=StaticPool if in_memory else None,
         hide_parameters=True,
