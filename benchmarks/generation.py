@@ -25,6 +25,8 @@ alone: ``uv run python benchmarks/generation.py [--rounds N] [--baseline REF]``.
 
 import argparse
 import json
+import os
+import platform
 import shutil
 import statistics
 import subprocess
@@ -337,4 +339,10 @@ if __name__ == "__main__":
         )
     print(table(measured))
     if args.out:
-        args.out.write_text(json.dumps(measured, indent=2) + "\n")
+        report = {
+            "command": " ".join(["benchmarks/generation.py", *sys.argv[1:]]),
+            "system": platform.platform(),
+            "load_average_at_end": os.getloadavg(),
+            "results": measured,
+        }
+        args.out.write_text(json.dumps(report, indent=2) + "\n")
