@@ -243,12 +243,35 @@ class Feature:
         return next((spec for spec in self.fields if spec.type != "bool"), self.fields[0])
 
 
+# What load_features found for each answer it was given, keyed by the answer's repr: Copier
+# evaluates `features | load_features` once per templated path and file of each feature, and
+# the validators again, so a 20-feature service asks for the same answer hundreds of times.
+_LOADED: dict[str, list[Feature] | str] = {}
+# A bound for long-lived processes that render many services (the template's own tests).
+_MAX_LOADED = 64
+
+
 def load_features(features: object) -> list[Feature]:
-    """Validate the ``features`` answer and return its features.
+    """Validate the ``features`` answer and return its features (parsed once per answer).
 
     Raises:
         FeatureError: the answer can't be generated; the message says which feature and why.
     """
+    key = repr(features)
+    if key not in _LOADED:
+        if len(_LOADED) >= _MAX_LOADED:
+            _LOADED.clear()
+        try:
+            _LOADED[key] = _load_features(features)
+        except FeatureError as error:
+            _LOADED[key] = str(error)
+    loaded = _LOADED[key]
+    if isinstance(loaded, str):
+        raise FeatureError(loaded)
+    return list(loaded)
+
+
+def _load_features(features: object) -> list[Feature]:
     if not isinstance(features, list) or not features:
         raise FeatureError("features must be a non-empty list of {domain, name, fields} items")
     loaded: list[Feature] = []

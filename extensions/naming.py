@@ -8,11 +8,45 @@ plurals, singulars and articles come from the inflect library, not from rules of
 
 from __future__ import annotations
 
+import functools
 import keyword
 import re
 import sys
+from typing import Any, TypeVar
+
+_Decorated = TypeVar("_Decorated")
+
+
+def _unchecked(target: _Decorated | None = None, **_options: Any) -> Any:
+    """typeguard's ``@typechecked`` as it is under ``python -O``: it leaves ``target`` alone."""
+    return target if target is not None else _unchecked
+
+
+def _import_inflect_unchecked() -> None:
+    """Import inflect without typeguard instrumenting its engine.
+
+    inflect decorates 23 methods of its engine with typeguard's ``@typechecked``, and typeguard
+    instruments each by parsing and compiling inflect's whole 4 000-line module again: seconds
+    per Copier run on a slow machine, most of this template's cost over a plain-file copy.
+    The checks only guard the types of inflect's arguments, which are ``str`` in every call
+    here; ``python -O`` skips them the same way. The decorator is swapped only while inflect
+    is imported, and only if nothing imported inflect before (another template's extensions
+    may have).
+    """
+    if "inflect" in sys.modules:
+        return
+    import typeguard
+
+    typechecked = typeguard.typechecked
+    typeguard.typechecked = _unchecked
+    try:
+        import inflect  # noqa: F401
+    finally:
+        typeguard.typechecked = typechecked
+
 
 try:
+    _import_inflect_unchecked()  # typeguard comes with inflect
     import inflect
 except ImportError as missing:  # pragma: no cover - only where Copier runs without it
     raise ImportError(
@@ -74,6 +108,9 @@ def title(value: str) -> str:
     return " ".join(word.capitalize() for word in words(value))
 
 
+# Templates ask for the same few plurals hundreds of times (every path and file of every
+# feature); inflect's rules are slow enough for that to show.
+@functools.lru_cache(maxsize=1024)
 def plural_word(word: str) -> str:
     """Return the English plural of one lower-case noun (``"person"`` -> ``"people"``).
 
@@ -98,6 +135,7 @@ def plural(value: str) -> str:
     return "_".join(parts)
 
 
+@functools.lru_cache(maxsize=1024)
 def singular_word(word: str) -> str | None:
     """Return the singular of ``word`` if it is plainly a plural noun, otherwise ``None``.
 
