@@ -1,7 +1,7 @@
 """The database: engine, schema migrations and the per-request session."""
 
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
@@ -11,6 +11,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import Connection, Dialect, Engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import StaticPool
@@ -127,13 +128,22 @@ def schema_drift(connection: Connection) -> list[Any]:
     return list(compare_metadata(context, metadata))
 
 
-def get_db_session(request: Request) -> Iterator[Session]:
-    """One session per request; the editor services commit, so it only needs closing."""
+async def get_db_session(request: Request) -> AsyncIterator[Session]:
+    """One session per request; the editor services commit, so it only needs closing.
+
+    Async, so that FastAPI does not send it to a worker thread and back twice per request:
+    making a session touches no connection. Closing one that still holds a transaction (a
+    read's) rolls it back on the database, so that runs in a worker thread; closing one
+    whose change was committed holds no connection and is done here.
+    """
     session = Session(request.app.state.engine)
     try:
         yield session
     finally:
-        close_session(session)
+        if session.in_transaction():
+            await run_in_threadpool(close_session, session)
+        else:
+            close_session(session)
 
 
 def close_session(session: Session) -> None:

@@ -49,10 +49,11 @@ def is_json(content_type: str) -> bool:
     )
 
 
-def require_json_body(request: Request) -> None:
+async def require_json_body(request: Request) -> None:
     """Refuse a request body that is not declared as JSON (415), before it is validated.
 
-    A request without a body passes: its missing fields are the 422 it gets.
+    A request without a body passes: its missing fields are the 422 it gets. Async so that
+    it runs on the event loop, not in a worker thread: it reads headers only.
 
     Raises:
         HTTPException: 415, the body is sent with another Content-Type, or with none.
