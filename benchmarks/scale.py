@@ -2,22 +2,24 @@
 
 Run inside a generated service with the default answers (its own environment):
 
-    cd SERVICE && uv run python /path/to/benchmarks/scale.py [DATABASE_URL]
+    cd SERVICE && uv run python /path/to/benchmarks/scale.py [SMALL_DATABASE_URL LARGE_DATABASE_URL]
 
-For each size it fills the product table (SQLAlchemy Core, in bulk) and gives every product
-ten audit rows (one INSERT ... SELECT), so that the audit table holds 10 000, then 1 000 000
-rows; one product made through the API has a trail of 61 entries. Then it times, through the
-API in-process (median of REPEATS requests each):
+One database per size (two SQLite files in a temporary folder by default; two empty
+PostgreSQL databases otherwise): each gets its products (SQLAlchemy Core, in bulk) and ten
+audit rows per product (one INSERT ... SELECT), so that the audit tables hold 10 000 and
+1 000 000 rows; one product made through the API has a trail of 61 entries. Then it times,
+through the API in-process, the two sizes taking turns request by request (median of REPEATS
+requests each):
 
 - ``first_page``: the list's first page of 20 in the default order;
 - ``filtered_page``: the first page of ``in_stock=true``; ``sorted_page``: sorted by name;
 - ``deep_offset``: 20 rows at offset size - 40; ``deep_cursor``: the same rows by cursor;
 - ``audit_page``: the first page of 20 of the trail; ``audit_cursor``: its second, by cursor;
-- ``create``: one POST (the write cost of the indexes).
+- ``create``: one POST (what the indexes cost a write).
 
 A service without cursors (an older release) gets no cursor figures. It prints the query plan
 of each statement it times (the SQL the service sent, explained with its parameters) and the
-ratios of the largest size to the smallest, as JSON.
+ratios of the large size to the small one, as JSON.
 """
 
 import json
@@ -25,6 +27,7 @@ import statistics
 import sys
 import tempfile
 import time
+from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -46,6 +49,18 @@ BATCH = 5_000
 REPEATS = 25
 CREATES = 200
 URL = "/catalog/products"
+SECRET = "scale-benchmark-secret-that-is-long-enough"
+# A bearer token with every permission (the same secret signs it for both services).
+HEADERS = {
+    "Authorization": "Bearer "
+    + create_access_token(
+        Settings(_env_file=None, environment="test", jwt_secret=SecretStr(SECRET)),
+        subject="u",
+        full_name="U",
+        email=None,
+        permissions=ALL_PERMISSIONS,
+    )
+}
 
 # Audit rows for every product: ten each, a minute apart, as the trail of a long life.
 AUDIT_FILL = """
@@ -106,27 +121,35 @@ class StatementLog:
             self.statements.append((statement, parameters))
 
 
-def timed_ms(client: TestClient, url: str, headers: dict[str, str]) -> float:
-    """The median time of ``REPEATS`` GETs of ``url``, in milliseconds."""
-    samples = []
+def interleaved_ms(
+    clients: list[TestClient], urls: list[str], headers: dict[str, str]
+) -> list[float]:
+    """The median time of ``REPEATS`` GETs of each url by its client, in milliseconds.
+
+    The sizes take turns, request by request: a burst of load elsewhere on the machine slows
+    both alike, rather than whichever size was being timed then.
+    """
+    samples: list[list[float]] = [[] for _ in clients]
     for _ in range(REPEATS):
-        start = time.perf_counter()
-        response = client.get(url, headers=headers)
-        samples.append((time.perf_counter() - start) * 1000)
-        assert response.status_code == 200, response.text
-    return statistics.median(samples)
+        for client, url, taken in zip(clients, urls, samples, strict=True):
+            start = time.perf_counter()
+            response = client.get(url, headers=headers)
+            taken.append((time.perf_counter() - start) * 1000)
+            assert response.status_code == 200, response.text
+    return [statistics.median(taken) for taken in samples]
 
 
-def create_ms(client: TestClient, headers: dict[str, str]) -> float:
-    """The median time of ``CREATES`` POSTs of a product, in milliseconds."""
-    samples = []
+def interleaved_create_ms(clients: list[TestClient], headers: dict[str, str]) -> list[float]:
+    """The median time of ``CREATES`` POSTs of a product by each client, taking turns."""
+    samples: list[list[float]] = [[] for _ in clients]
     for n in range(CREATES):
-        body = {"name": f"created {uuid4()}", "price": "1.00", "in_stock": n % 2 == 0}
-        start = time.perf_counter()
-        response = client.post(URL, json=body, headers=headers)
-        samples.append((time.perf_counter() - start) * 1000)
-        assert response.status_code == 201, response.text
-    return statistics.median(samples)
+        for client, taken in zip(clients, samples, strict=True):
+            body = {"name": f"created {uuid4()}", "price": "1.00", "in_stock": n % 2 == 0}
+            start = time.perf_counter()
+            response = client.post(URL, json=body, headers=headers)
+            taken.append((time.perf_counter() - start) * 1000)
+            assert response.status_code == 201, response.text
+    return [statistics.median(taken) for taken in samples]
 
 
 def explain(engine: Engine, statement: str, parameters: Any) -> list[str]:
@@ -144,10 +167,8 @@ def next_cursor(client: TestClient, url: str, headers: dict[str, str]) -> str | 
     return cursor
 
 
-def measure(
-    client: TestClient, engine: Engine, size: int, trail: str, headers: dict[str, str]
-) -> tuple[dict[str, float], dict[str, list[str]]]:
-    """Time each page at this size; explain the statement each one sends."""
+def pages_of(client: TestClient, size: int, trail: str, headers: dict[str, str]) -> dict[str, str]:
+    """The URL of each page timed, at this size."""
     pages = {
         "first_page": f"{URL}?limit=20",
         "filtered_page": f"{URL}?limit=20&in_stock=true",
@@ -161,61 +182,75 @@ def measure(
     if deep is not None and second is not None:
         pages["deep_cursor"] = f"{URL}?limit=20&after={deep}"
         pages["audit_cursor"] = f"{trail}?limit=20&after={second}"
-    figures, plans = {}, {}
+    return pages
+
+
+def plan_of(client: TestClient, engine: Engine, url: str, headers: dict[str, str]) -> list[str]:
+    """The statement a GET of ``url`` sends for its page, and its plan."""
     log = StatementLog()
-    for name, url in pages.items():
-        event.listen(Engine, "before_cursor_execute", log)
-        try:
-            client.get(url, headers=headers)
-        finally:
-            event.remove(Engine, "before_cursor_execute", log)
-        statement, parameters = log.statements[-1]
-        plans[name] = [statement.replace("\n", " "), *explain(engine, statement, parameters)]
-        figures[f"{name}_ms"] = timed_ms(client, url, headers)
-    figures["create_ms"] = create_ms(client, headers)
-    return figures, plans
+    event.listen(Engine, "before_cursor_execute", log)
+    try:
+        client.get(url, headers=headers)
+    finally:
+        event.remove(Engine, "before_cursor_execute", log)
+    statement, parameters = log.statements[-1]
+    return [" ".join(statement.split()), *explain(engine, statement, parameters)]
+
+
+def prepared(url: str, size: int, stack: ExitStack) -> tuple[Engine, TestClient, str]:
+    """A migrated database of ``size`` products, a client of the service on it, and the
+    audit trail URL of a product with 61 audit entries."""
+    engine = create_db_engine(url)
+    stack.callback(engine.dispose)
+    upgrade_schema(engine)
+    settings = Settings(
+        _env_file=None,
+        environment="test",
+        database_url=url,
+        jwt_secret=SecretStr(SECRET),
+        log_level="WARNING",
+    )
+    client = stack.enter_context(TestClient(create_app(settings)))
+    headers = HEADERS
+    created = client.post(URL, json={"name": "audited", "price": "1.00"}, headers=headers).json()
+    item = f"{URL}/{created['id']}"
+    for _ in range(30):
+        client.delete(item, headers=headers)
+        client.post(f"{item}/restore", headers=headers)
+    fill(engine, size)
+    return engine, client, f"{item}/audit"
 
 
 def main() -> None:
-    """Fill, time and explain at each size; print JSON."""
-    with tempfile.TemporaryDirectory() as folder:
-        url = sys.argv[1] if len(sys.argv) > 1 else f"sqlite:///{folder}/scale.db"
-        engine = create_db_engine(url)
-        upgrade_schema(engine)
-        settings = Settings(
-            _env_file=None,
-            environment="test",
-            database_url=url,
-            jwt_secret=SecretStr("scale-benchmark-secret-that-is-long-enough"),
-            log_level="WARNING",
-        )
-        token = create_access_token(
-            settings, subject="u", full_name="U", email=None, permissions=ALL_PERMISSIONS
-        )
-        headers = {"Authorization": f"Bearer {token}"}
-        report: dict[str, Any] = {"database": engine.dialect.name, "sizes": {}, "plans": {}}
-        with TestClient(create_app(settings)) as client:
-            created = client.post(
-                URL, json={"name": "audited", "price": "1.00"}, headers=headers
-            ).json()
-            item = f"{URL}/{created['id']}"
-            for _ in range(30):
-                client.delete(item, headers=headers)
-                client.post(f"{item}/restore", headers=headers)
-            for size in SIZES:
-                started = time.perf_counter()
-                fill(engine, size)
-                audit_rows = size * AUDIT_ROWS_PER_PRODUCT
-                label = f"{size} rows, {audit_rows} audit rows"
-                figures, plans = measure(client, engine, size, f"{item}/audit", headers)
-                figures["fill_s"] = round(time.perf_counter() - started, 1)
-                report["sizes"][label] = figures
-                report["plans"][label] = plans
-        small, large = report["sizes"].values()
-        report["ratios"] = {
-            key: round(large[key] / small[key], 2) for key in large if key.endswith("_ms")
-        }
-        engine.dispose()
+    """Fill a database per size, time each page at both sizes in turn; print JSON."""
+    with tempfile.TemporaryDirectory() as folder, ExitStack() as stack:
+        # Two databases, one per size (DATABASE_URLs: the small one's, then the large one's).
+        urls = sys.argv[1:3] or [f"sqlite:///{folder}/{size}.db" for size in SIZES]
+        setups = [prepared(url, size, stack) for url, size in zip(urls, SIZES, strict=True)]
+        engines = [engine for engine, _, _ in setups]
+        clients = [client for _, client, _ in setups]
+        report: dict[str, Any] = {"database": engines[0].dialect.name}
+        labels = [f"{size} rows, {size * AUDIT_ROWS_PER_PRODUCT} audit rows" for size in SIZES]
+        pages = [
+            pages_of(client, size, trail, HEADERS)
+            for (_, client, trail), size in zip(setups, SIZES, strict=True)
+        ]
+        figures: dict[str, dict[str, float]] = {label: {} for label in labels}
+        plans: dict[str, dict[str, list[str]]] = {label: {} for label in labels}
+        for name in pages[-1]:
+            urls_now = [sized[name] for sized in pages]
+            for label, engine, client, url in zip(labels, engines, clients, urls_now, strict=True):
+                plans[label][name] = plan_of(client, engine, url, HEADERS)
+            for label, taken in zip(
+                labels, interleaved_ms(clients, urls_now, HEADERS), strict=True
+            ):
+                figures[label][f"{name}_ms"] = round(taken, 2)
+        for label, taken in zip(labels, interleaved_create_ms(clients, HEADERS), strict=True):
+            figures[label]["create_ms"] = round(taken, 2)
+        small, large = figures.values()
+        report["sizes"] = figures
+        report["ratios"] = {key: round(large[key] / small[key], 2) for key in large}
+        report["plans"] = plans
     print(json.dumps(report, indent=2))
 
 

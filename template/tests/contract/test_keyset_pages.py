@@ -137,13 +137,18 @@ def test_a_cursor_the_service_did_not_make_is_422(
     assert_refused_cursor(response, "not a cursor of this list")
 
 
+def first_cursor(client: TestClient, headers: Headers, feature: FeatureUnderTest) -> str:
+    """The ``next_cursor`` of the list's first page of one row (ROWS rows exist)."""
+    create_rows_with_ties(client, headers, feature)
+    page = client.get(feature.url, params={"limit": 1}, headers=headers).json()
+    cursor: str = page["next_cursor"]
+    return cursor
+
+
 def test_a_tampered_cursor_value_is_422(
     client: TestClient, auth_headers: Headers, feature: FeatureUnderTest
 ) -> None:
-    create_rows_with_ties(client, auth_headers, feature)
-    cursor = client.get(feature.url, params={"limit": 1}, headers=auth_headers).json()[
-        "next_cursor"
-    ]
+    cursor = first_cursor(client, auth_headers, feature)
     content = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
     content[1] = "not a time"
     tampered = base64.urlsafe_b64encode(json.dumps(content).encode()).decode().rstrip("=")
@@ -154,11 +159,8 @@ def test_a_tampered_cursor_value_is_422(
 def test_after_with_an_offset_is_422(
     client: TestClient, auth_headers: Headers, feature: FeatureUnderTest
 ) -> None:
-    create_rows_with_ties(client, auth_headers, feature)
-    cursor = client.get(feature.url, params={"limit": 1}, headers=auth_headers).json()[
-        "next_cursor"
-    ]
-    response = client.get(feature.url, params={"after": cursor, "offset": 1}, headers=auth_headers)
+    params = {"after": first_cursor(client, auth_headers, feature), "offset": 1}
+    response = client.get(feature.url, params=params, headers=auth_headers)
     assert_refused_cursor(response, "after and offset can't be combined")
 
 
