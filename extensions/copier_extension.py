@@ -57,6 +57,7 @@ class BackendServiceExtension(Extension):
         fields = _submodule("fields")
         features = _submodule("features")
         imports = _submodule("imports")
+        layout = _submodule("layout")
         filters: dict[str, Any] = {
             "snake": naming.snake,
             "upper_snake": naming.upper_snake,
@@ -76,6 +77,8 @@ class BackendServiceExtension(Extension):
             "load_features": features.load_features,
             "code_list": features.code_list,
             "from_imports": imports.from_imports,
+            "import_statement": layout.import_statement,
+            "call_statement": layout.call_statement,
         }
         environment.filters.update(filters)
         environment.globals.update(

@@ -115,6 +115,8 @@ def test_a_revert_is_an_update_plus_one_select_of_its_audit_entry(
         f"SELECT {feature.name}.id,",
         f"SELECT {feature.name}_audit.id,",
         f"UPDATE {feature.name} SET",
+        # As in an update: the chain's one read, the newest hash the new audit row links to.
+        f"SELECT {feature.name}_audit.row_hash FROM",
         f"INSERT INTO {feature.name}_audit",
     ]
     assert sent_as(statements, expected), statements

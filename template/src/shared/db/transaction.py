@@ -1,5 +1,6 @@
 """The unit of work: a change and its audit row are committed together, or not at all."""
 
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -29,6 +30,7 @@ def transaction(session: Session) -> Iterator[Session]:
     that the outcome is unknown (it is never retried here: the commit may have happened).
     """
     try:
+        _begin_writing(session)
         yield session
         _commit(session)
     except IntegrityError as error:
@@ -42,6 +44,19 @@ def transaction(session: Session) -> Iterator[Session]:
     except BaseException:
         session.rollback()
         raise
+
+
+def _begin_writing(session: Session) -> None:
+    # SQLite lets one transaction write at a time, but by default takes that lock at the first
+    # write, after the change has taken its time: a writer kept waiting would commit a time
+    # earlier than one already committed, and the change feed, which on SQLite follows time
+    # order, would pass it by. Taking the lock first (BEGIN IMMEDIATE) makes the times of
+    # changes follow their commit order, and also serialises the version check with the
+    # write. A connection already in a transaction (a savepoint, say) holds what it holds.
+    connection = session.connection()
+    driver_connection = connection.connection.dbapi_connection
+    if isinstance(driver_connection, sqlite3.Connection) and not driver_connection.in_transaction:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def _commit(session: Session) -> None:

@@ -16,9 +16,9 @@ Why this key, and why a page never skips a row that commits later:
   can appear behind the cursor later; rows above it wait for the next read. A long-running
   writing transaction holds the feed back (never loses rows) until it ends; the horizon is
   the whole server's, so that includes other databases' transactions on the same server.
-- SQLite lets one transaction write at a time, from its first write to its commit, and the
-  audit row's time is taken after the change's first write: rows commit in time order, with
-  ``transaction_id`` 0. Rows written before the feed existed have 0 on both databases and come
+- SQLite lets one transaction write at a time, and a change takes that lock when its
+  transaction begins, before it takes its time (``shared.db.transaction``): rows commit in
+  time order, with ``transaction_id`` 0. Rows written before the feed existed have 0 on both databases and come
   first, in time order.
 """
 
@@ -36,6 +36,8 @@ from sqlmodel import Session, col, select
 
 from shared.db.models.audit_models.audit_base import AuditBase
 
+# What every cursor is made of: URL-safe base64 without padding (see FeedPosition.encode).
+CURSOR_PATTERN = "^[A-Za-z0-9_-]+$"
 # On PostgreSQL: transactions with an id below this have all ended (committed or not).
 HORIZON = text("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
 
