@@ -159,7 +159,7 @@ def test_a_tampered_cursor_value_is_422(
 def test_after_with_an_offset_is_422(
     client: TestClient, auth_headers: Headers, feature: FeatureUnderTest
 ) -> None:
-    params = {"after": first_cursor(client, auth_headers, feature), "offset": 1}
+    params: dict[str, Any] = {"after": first_cursor(client, auth_headers, feature), "offset": 1}
     response = client.get(feature.url, params=params, headers=auth_headers)
     assert_refused_cursor(response, "after and offset can't be combined")
 
