@@ -130,23 +130,23 @@ class PageQuery(InputDTO):
         self._position = self._decode(self.after)
         return self
 
-    def order_columns(self) -> tuple[str, ...]:
+    def sort_columns(self) -> tuple[str, ...]:
         """The columns of the order, the id last."""
         return ("created_at", "id")
 
-    def descending(self) -> bool:
+    def sort_descending(self) -> bool:
         """Whether the order is descending (in every column)."""
         return True
 
-    def position(self) -> tuple[Any, ...] | None:
+    def cursor_key(self) -> tuple[Any, ...] | None:
         """The key (values of :meth:`order_columns`) the page starts after (None: the start)."""
         return self._position
 
-    def scope(self) -> dict[str, Any]:
+    def cursor_scope(self) -> dict[str, Any]:
         """What a cursor is only valid for: the list and its order (a list adds its filters)."""
         return {"list": type(self).__name__}
 
-    def page(
+    def page_of(
         self, rows: Sequence[Any], total: int | None, read: Callable[[Any], Any]
     ) -> dict[str, Any]:
         """The page of ``rows`` (up to ``limit`` + 1, the extra one telling that more follow)."""
@@ -161,11 +161,11 @@ class PageQuery(InputDTO):
         }
 
     def _digest(self) -> str:
-        scope = json.dumps(to_jsonable_python(self.scope()), sort_keys=True)
+        scope = json.dumps(to_jsonable_python(self.cursor_scope()), sort_keys=True)
         return hashlib.sha256(scope.encode()).hexdigest()[:16]
 
     def _encode(self, row: Any) -> str:
-        key = [getattr(row, column) for column in self.order_columns()]
+        key = [getattr(row, column) for column in self.sort_columns()]
         content = json.dumps(to_jsonable_python([self._digest(), *key]))
         return base64.urlsafe_b64encode(content.encode()).decode().rstrip("=")
 
@@ -175,7 +175,7 @@ class PageQuery(InputDTO):
             content = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
         except (binascii.Error, UnicodeDecodeError, ValueError) as error:
             raise ValueError(not_ours) from error
-        columns = self.order_columns()
+        columns = self.sort_columns()
         if not isinstance(content, list) or len(content) != len(columns) + 1:
             raise ValueError(not_ours)
         if content[0] != self._digest():
@@ -238,18 +238,18 @@ class ListQuery(PageQuery):
             if name not in paging
         }
 
-    def order_columns(self) -> tuple[str, ...]:
+    def sort_columns(self) -> tuple[str, ...]:
         """The sort column, then its tie-breakers (see ``list_order``)."""
         return list_order(self.sort.removeprefix("-"))
 
-    def descending(self) -> bool:
+    def sort_descending(self) -> bool:
         """Whether the sort is descending (``-`` before the column)."""
         return self.sort.startswith("-")
 
-    def scope(self) -> dict[str, Any]:
+    def cursor_scope(self) -> dict[str, Any]:
         """A cursor is only valid for this list, sort, filters and ``include_deleted``."""
         return {
-            **super().scope(),
+            **super().cursor_scope(),
             "sort": self.sort,
             "filters": self.filters(),
             "include_deleted": self.include_deleted,

@@ -65,11 +65,11 @@ class TableRepository(Generic[ModelT]):
             counted = select(func.count()).select_from(statement.subquery())
             total = self.session.exec(counted).one()
         table = self.model.__table__  # type: ignore[attr-defined]
-        columns = [table.c[name] for name in query.order_columns()]
-        position = query.position()
+        columns = [table.c[name] for name in query.sort_columns()]
+        position = query.cursor_key()
         if position is not None:
-            statement = statement.where(self._after(columns, position, query.descending()))
-        order = [column.desc() if query.descending() else column for column in columns]
+            statement = statement.where(self._after(columns, position, query.sort_descending()))
+        order = [column.desc() if query.sort_descending() else column for column in columns]
         page = statement.order_by(*order).offset(query.offset).limit(query.limit + 1)
         return list(self.session.exec(page).all()), total
 
