@@ -36,7 +36,14 @@ MODIFIERS = ("unique", "index")
 # Columns every feature table already has (see BaseDBModelMixin in the generated service).
 RESERVED_COLUMNS = frozenset({"id", "version", "created_at", "updated_at", "deleted_at"})
 # Names the generated code uses next to the fields (list-query parameters, DTO helpers).
-RESERVED_NAMES = RESERVED_COLUMNS | {"limit", "offset", "include_deleted", "model_config"}
+RESERVED_NAMES = RESERVED_COLUMNS | {
+    "limit",
+    "offset",
+    "after",
+    "include_total",
+    "include_deleted",
+    "model_config",
+}
 
 DEFAULT_STR_LENGTH = 255
 MAX_STR_LENGTH = 10_000
@@ -942,8 +949,8 @@ def parse_field(text: str, owner: str = "entity") -> FieldSpec:
     if name in RESERVED_NAMES:
         raise FieldSpecError(
             f"field {name!r}: the name is reserved (every feature already has "
-            f"{', '.join(sorted(RESERVED_COLUMNS))}; list queries use limit, offset, "
-            "include_deleted)"
+            f"{', '.join(sorted(RESERVED_COLUMNS))}; list queries use limit, offset, after, "
+            "include_total, include_deleted)"
         )
     if len(name) > MAX_FIELD_NAME_LENGTH:
         raise FieldSpecError(

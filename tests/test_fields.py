@@ -314,7 +314,7 @@ NAME_LIMIT = (
 )
 RESERVED_MESSAGE = (
     "the name is reserved (every feature already has created_at, deleted_at, id, updated_at, "
-    "version; list queries use limit, offset, include_deleted)"
+    "version; list queries use limit, offset, after, include_total, include_deleted)"
 )
 
 

@@ -267,7 +267,7 @@ def test_two_instances_on_one_database_let_one_writer_take_a_unique_value(
     )
 
     assert statuses == {201: 1, 409: CONCURRENT_WRITERS - 1}
-    listed = second.request("GET", "/catalog/products?sku=UNIQUE-RACE").body
+    listed = second.request("GET", "/catalog/products?sku=UNIQUE-RACE&include_total=true").body
     assert listed["total"] == 1
     [winner] = listed["items"]
     url = first.env["DATABASE_URL"]

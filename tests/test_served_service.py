@@ -59,7 +59,7 @@ def test_every_feature_serves_its_rest_surface(running: RunningService, route: s
     assert created.status == 201, created.body
     item = f"{route}/{created.body['id']}"
     assert running.request("GET", item).body == created.body
-    listed = running.request("GET", f"{route}?limit=10")
+    listed = running.request("GET", f"{route}?limit=10&include_total=true")
     assert created.body["id"] in [row["id"] for row in listed.body["items"]]
     assert listed.body["total"] >= 1
     patched = running.request("PATCH", item, CHANGES[route])

@@ -3,17 +3,37 @@
 The bounded field types they declare fields with are in :mod:`shared.models.input_types`.
 """
 
+import base64
+import binascii
+import hashlib
+import json
+from collections.abc import Callable, Sequence
 from datetime import datetime
+from functools import cache
 from typing import Annotated, Any, ClassVar, Generic, Self, TypeVar
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, GetCoreSchemaHandler, model_validator
-from pydantic_core import CoreSchema, core_schema
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    GetCoreSchemaHandler,
+    PrivateAttr,
+    TypeAdapter,
+    ValidationError,
+    model_validator,
+)
+from pydantic_core import CoreSchema, core_schema, to_jsonable_python
 
+from shared.db.models.base_model import TIMESTAMP_SORT_KEYS, list_order
 from shared.models.input_types import INT_MAX, IntegerText, QueryBool
 
 MAX_PAGE_SIZE = 200
 DEFAULT_PAGE_SIZE = 50
+# A page cursor: unpadded URL-safe base64 of a JSON array (see PageQuery).
+CURSOR_PATTERN = "^[A-Za-z0-9_-]+$"
+CURSOR_MAX_LENGTH = 1024
 
 ItemT = TypeVar("ItemT")
 
@@ -68,10 +88,117 @@ class UpdateDTO(InputDTO):
 
 
 class PageQuery(InputDTO):
-    """Paging of a list: how many items, after how many."""
+    """Paging of a list: how many items, after which one (a cursor) or after how many.
+
+    The order is a key of columns ending with the id (here an audit trail's: newest first by
+    (created_at, id)); a cursor is the key of the last row of a page, with a digest of what
+    the page was for (the list, sort and filters): a page ``after`` a cursor is a range read
+    of the index in that order, which costs the same however deep it is. ``offset`` skips
+    rows one by one: deep pages cost more.
+    """
 
     limit: Annotated[int, Field(ge=1, le=MAX_PAGE_SIZE), IntegerText] = DEFAULT_PAGE_SIZE
-    offset: Annotated[int, Field(ge=0, le=INT_MAX), IntegerText] = 0
+    offset: Annotated[int, Field(ge=0, le=INT_MAX), IntegerText] = Field(
+        default=0,
+        description="Rows to skip: each page costs more the deeper it is; ``after`` doesn't",
+    )
+    after: Annotated[
+        str | None,
+        Field(
+            pattern=CURSOR_PATTERN,
+            max_length=CURSOR_MAX_LENGTH,
+            description=(
+                "The ``next_cursor`` of the previous page, with the same sort and filters: the "
+                "page after it (not with ``offset``)"
+            ),
+        ),
+    ] = None
+    include_total: QueryBool = Field(
+        default=False, description="Also count every match (``total``): a read of all of them"
+    )
+
+    # The key of the row the page starts after, read from ``after``.
+    _position: tuple[Any, ...] | None = PrivateAttr(default=None)
+
+    @model_validator(mode="after")
+    def _read_cursor(self) -> Self:
+        if self.after is None:
+            return self
+        if self.offset:
+            msg = "after and offset can't be combined: a cursor already says where the page starts"
+            raise ValueError(msg)
+        self._position = self._decode(self.after)
+        return self
+
+    def sort_columns(self) -> tuple[str, ...]:
+        """The columns of the order, the id last."""
+        return ("created_at", "id")
+
+    def sort_descending(self) -> bool:
+        """Whether the order is descending (in every column)."""
+        return True
+
+    def cursor_key(self) -> tuple[Any, ...] | None:
+        """The key (values of :meth:`order_columns`) the page starts after (None: the start)."""
+        return self._position
+
+    def cursor_scope(self) -> dict[str, Any]:
+        """What a cursor is only valid for: the list and its order (a list adds its filters)."""
+        return {"list": type(self).__name__}
+
+    def page_of(
+        self, rows: Sequence[Any], total: int | None, read: Callable[[Any], Any]
+    ) -> dict[str, Any]:
+        """The page of ``rows`` (up to ``limit`` + 1, the extra one telling that more follow)."""
+        shown = rows[: self.limit]
+        more = len(rows) > self.limit
+        return {
+            "items": [read(row) for row in shown],
+            "total": total,
+            "limit": self.limit,
+            "offset": self.offset,
+            "next_cursor": self._encode(shown[-1]) if more else None,
+        }
+
+    def _digest(self) -> str:
+        scope = json.dumps(to_jsonable_python(self.cursor_scope()), sort_keys=True)
+        return hashlib.sha256(scope.encode()).hexdigest()[:16]
+
+    def _encode(self, row: Any) -> str:
+        key = [getattr(row, column) for column in self.sort_columns()]
+        content = json.dumps(to_jsonable_python([self._digest(), *key]))
+        return base64.urlsafe_b64encode(content.encode()).decode().rstrip("=")
+
+    def _decode(self, cursor: str) -> tuple[Any, ...]:
+        not_ours = "after: not a cursor of this list"
+        try:
+            content = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        except (binascii.Error, UnicodeDecodeError, ValueError) as error:
+            raise ValueError(not_ours) from error
+        columns = self.sort_columns()
+        if not isinstance(content, list) or len(content) != len(columns) + 1:
+            raise ValueError(not_ours)
+        if content[0] != self._digest():
+            msg = "after: the cursor is for another list, sort or filters: start from page one"
+            raise ValueError(msg)
+        try:
+            return tuple(
+                _key_type(type(self), column).validate_python(value)
+                for column, value in zip(columns, content[1:], strict=True)
+            )
+        except ValidationError as error:
+            raise ValueError(not_ours) from error
+
+
+@cache
+def _key_type(query: type[PageQuery], column: str) -> TypeAdapter[Any]:
+    # A cursor holds the key as JSON: each value is read back as its column's type, the one
+    # the list's filter on that column takes (timestamps and ids are the same in every list).
+    if column in TIMESTAMP_SORT_KEYS:
+        return TypeAdapter(AwareDatetime)
+    if column == "id":
+        return TypeAdapter(str)
+    return TypeAdapter(query.model_fields[column].annotation or Any)
 
 
 class SortKeys:
@@ -111,9 +238,22 @@ class ListQuery(PageQuery):
             if name not in paging
         }
 
-    def ordering(self) -> tuple[str, bool]:
-        """The sort column and whether it is descending."""
-        return self.sort.removeprefix("-"), self.sort.startswith("-")
+    def sort_columns(self) -> tuple[str, ...]:
+        """The sort column, then its tie-breakers (see ``list_order``)."""
+        return list_order(self.sort.removeprefix("-"))
+
+    def sort_descending(self) -> bool:
+        """Whether the sort is descending (``-`` before the column)."""
+        return self.sort.startswith("-")
+
+    def cursor_scope(self) -> dict[str, Any]:
+        """A cursor is only valid for this list, sort, filters and ``include_deleted``."""
+        return {
+            **super().cursor_scope(),
+            "sort": self.sort,
+            "filters": self.filters(),
+            "include_deleted": self.include_deleted,
+        }
 
 
 class EntityRead(BaseModel):
@@ -141,9 +281,14 @@ class AuditReadBase(BaseModel):
 
 
 class Page(BaseModel, Generic[ItemT]):
-    """One page of a list, with the total number of matching rows."""
+    """One page of a list, the cursor of the next one and (on request) the number of matches."""
 
     items: list[ItemT]
-    total: int
+    total: int | None = Field(
+        description="How many rows match, with ``include_total=true``; null without"
+    )
     limit: int
     offset: int
+    next_cursor: str | None = Field(
+        description="Pass as ``after`` for the next page (same sort and filters); null: last page"
+    )

@@ -182,8 +182,9 @@ class AuditedEditorService(Generic[EntityT, AuditT, CreateT, UpdateT]):
             raise NotFoundError(msg)
         return entity
 
-    def list_page(self, query: ListQuery) -> tuple[list[EntityT], int]:
-        """Return one page of entities matching ``query`` and the count of all matches."""
+    def list_page(self, query: ListQuery) -> tuple[list[EntityT], int | None]:
+        """Return one page of entities matching ``query`` (one more if more follow; see
+        ``PageQuery.page``) and, with ``include_total``, the count of all matches."""
         return self.repository.list_page(query)
 
     def get_audit_trail(self, entity_id: str) -> list[AuditT]:
@@ -258,15 +259,15 @@ class AuditedEditorService(Generic[EntityT, AuditT, CreateT, UpdateT]):
             raise SnapshotMismatchError(msg) from None
         return self._as_stored(data.model_dump())
 
-    def get_audit_page(self, entity_id: str, query: PageQuery) -> tuple[list[AuditT], int]:
-        """Return one page of an entity's audit trail, newest first, and its length.
+    def get_audit_page(self, entity_id: str, query: PageQuery) -> tuple[list[AuditT], int | None]:
+        """Return one page of an entity's audit trail, newest first (one more if more follow),
+        and, with ``include_total``, its length.
 
         Raises:
             NotFoundError: no entity has this id.
         """
         self._get_including_deleted(entity_id)
-        entries = self.audit_repo.get_page(entity_id, limit=query.limit, offset=query.offset)
-        return entries, self.audit_repo.count(entity_id)
+        return self.audit_repo.get_page(entity_id, query)
 
     # -- Changes --------------------------------------------------------------------------
 

@@ -32,6 +32,35 @@ HASH_LENGTH = 64
 JSON_DOCUMENT = sa.JSON().with_variant(JSONB(), "postgresql")
 
 
+# The timestamps every list sorts by; a feature's filterable fields are its other sort keys.
+TIMESTAMP_SORT_KEYS = ("created_at", "updated_at")
+
+
+def list_order(sort_key: str) -> tuple[str, ...]:
+    """The columns a list sorted by ``sort_key`` is ordered by: the key, then tie-breakers.
+
+    Ids break ties, so that the order is total and a cursor (the last row's values of these
+    columns) names one place in it. A field's ties go by creation first, so that one index,
+    (field, created_at, id), serves both the sort by the field and the filter on it in the
+    default order.
+    """
+    if sort_key in TIMESTAMP_SORT_KEYS:
+        return (sort_key, "id")
+    return (sort_key, "created_at", "id")
+
+
+def list_indexes(table: str, *fields: str) -> tuple[sa.Index, ...]:
+    """The indexes a feature's list reads its pages by: one per sort key, in its order.
+
+    ``fields`` are the feature's filterable fields: an equality filter on one of them is a
+    range of its index too. ``ix_<table>_by_<key>`` fits 63 characters for the longest names.
+    """
+    return tuple(
+        sa.Index(f"ix_{table}_by_{key}", *list_order(key))
+        for key in (*TIMESTAMP_SORT_KEYS, *fields)
+    )
+
+
 def new_id() -> str:
     """Return a fresh primary key: a random UUID in its canonical text form."""
     return str(uuid4())
@@ -106,8 +135,10 @@ class EntityBase(SQLModel):
     version: int = Field(default=1)
     created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
-    # Set by a soft delete; list queries filter on it.
-    deleted_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    # Set by a soft delete; list queries filter on it. Not indexed: a list reads its rows in
+    # order from its sort's index and passes over deleted ones (see ``list_indexes``); with an
+    # index here, SQLite would read the live rows by it and sort them all.
+    deleted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
     @declared_attr.directive
     def __mapper_args__(cls) -> dict[str, Any]:  # noqa: N805 (a class-level directive)

@@ -2,7 +2,6 @@
 
 from typing import TypeVar
 
-from sqlalchemy import func
 from sqlmodel import col, select
 
 from shared.db.models.base_model import EntityBase
@@ -30,17 +29,14 @@ class Repository(TableRepository[EntityT]):
             statement = statement.where(col(self.model.id) != exclude_id)
         return self.session.exec(statement.limit(1)).first() is not None
 
-    def list_page(self, query: ListQuery) -> tuple[list[EntityT], int]:
-        """Return one page of rows matching ``query``, in its order, and the count of all."""
+    def list_page(self, query: ListQuery) -> tuple[list[EntityT], int | None]:
+        """One page of the rows matching ``query`` (one more, if more follow) and their count.
+
+        The count is None unless ``query.include_total``: it reads every match.
+        """
         statement = select(self.model)
         if not query.include_deleted:
             statement = statement.where(col(self.model.deleted_at).is_(None))
         for field, value in query.filters().items():
             statement = statement.where(getattr(self.model, field) == value)
-        total = self.session.exec(select(func.count()).select_from(statement.subquery())).one()
-        sort_column, descending = query.ordering()
-        sort_key = col(getattr(self.model, sort_column))
-        order = sort_key.desc() if descending else sort_key
-        ordered = statement.order_by(order, col(self.model.id))
-        page = ordered.offset(query.offset).limit(query.limit)
-        return list(self.session.exec(page).all()), total
+        return self._page(statement, query)

@@ -78,7 +78,8 @@ class AuditBase(SQLModel):
     def __table_args__(cls) -> tuple[Index, Index]:  # noqa: N805 (a class-level directive)
         """The indexes a trail is read by (one entity's rows in time order) and the feed's."""
         return (
-            Index(f"ix_{cls.__tablename__}_trail", cls.entity_id_field(), "created_at"),
+            # Newest first by (created_at, id): a page of a trail is one range of this index.
+            Index(f"ix_{cls.__tablename__}_trail", cls.entity_id_field(), "created_at", "id"),
             Index(f"ix_{cls.__tablename__}_feed", "transaction_id", "created_at", "id"),
         )
 

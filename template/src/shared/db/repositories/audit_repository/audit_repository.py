@@ -3,10 +3,11 @@
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlmodel import col, func, select
+from sqlmodel import col, select
 
 from shared.db.models.audit_models.audit_base import AuditBase
 from shared.db.repositories.table_repository import TableRepository
+from shared.models.dto_base import PageQuery
 
 AuditT = TypeVar("AuditT", bound=AuditBase)
 
@@ -20,18 +21,20 @@ class AuditRepository(TableRepository[AuditT]):
 
     def get_trail(self, entity_id: str) -> list[AuditT]:
         """Every audit entry of one entity, newest first."""
-        return self.get_page(entity_id, limit=None)
-
-    def get_page(self, entity_id: str, *, limit: int | None, offset: int = 0) -> list[AuditT]:
-        """``limit`` audit entries of one entity (None: all) after ``offset``, newest first."""
         statement = (
             select(self.model)
             .where(self._entity_id_column() == entity_id)
             .order_by(col(self.model.created_at).desc(), col(self.model.id).desc())
-            .offset(offset)
-            .limit(limit)
         )
         return list(self.session.exec(statement).all())
+
+    def get_page(self, entity_id: str, query: PageQuery) -> tuple[list[AuditT], int | None]:
+        """One page of an entity's audit entries, newest first (one more, if more follow).
+
+        With their count if ``query.include_total`` (None otherwise).
+        """
+        statement = select(self.model).where(self._entity_id_column() == entity_id)
+        return self._page(statement, query)
 
     def get_entry(self, entity_id: str, entry_id: str) -> AuditT | None:
         """One audit entry of one entity (None if the id is another entity's, or no entry's)."""
@@ -66,11 +69,6 @@ class AuditRepository(TableRepository[AuditT]):
             self._entity_id_column(), col(self.model.created_at), col(self.model.id)
         )
         return list(self.session.exec(statement).all())
-
-    def count(self, entity_id: str) -> int:
-        """How many audit entries one entity has."""
-        statement = select(func.count()).where(self._entity_id_column() == entity_id)
-        return self.session.exec(statement).one()
 
     def _entity_id_column(self) -> Any:
         return col(getattr(self.model, self.model.entity_id_field()))

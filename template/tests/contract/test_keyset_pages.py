@@ -1,0 +1,221 @@
+"""Lists and audit trails page by cursor: each row once, in order, read through an index.
+
+A page's ``next_cursor`` is the key of its last row (sort value, then created_at and id);
+passed back as ``after`` it gives the rows after that key, a range of the sort's index.
+"""
+
+import base64
+import json
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Connection, event
+
+from features_under_test import PROBLEM_JSON, FeatureUnderTest
+
+Headers = dict[str, str]
+ROWS = 7
+
+
+def sort_keys(feature: FeatureUnderTest) -> list[str]:
+    """Every sort the feature's list takes (each column, both directions)."""
+    keys: list[str] = feature.api.list_query.model_json_schema()["properties"]["sort"]["enum"]
+    return keys
+
+
+def create_rows_with_ties(client: TestClient, headers: Headers, feature: FeatureUnderTest) -> None:
+    """``ROWS`` entities; where the filter field may repeat, three share one value."""
+    field = feature.case.filter_field
+    for n in range(ROWS):
+        body = feature.case.new(n)
+        if field is not None and field not in feature.case.unique and n in (2, 3):
+            body[field] = feature.case.new(0)[field]
+        assert client.post(feature.url, json=body, headers=headers).status_code == 201
+
+
+def pages_by_cursor(
+    client: TestClient, headers: Headers, url: str, params: dict[str, Any]
+) -> list[list[str]]:
+    """The ids of every page, following ``next_cursor`` until it is null."""
+    pages, cursor = [], None
+    while True:
+        page_params = {**params, **({"after": cursor} if cursor else {})}
+        response = client.get(url, params=page_params, headers=headers)
+        assert response.status_code == 200, response.text
+        body = response.json()
+        pages.append([item["id"] for item in body["items"]])
+        cursor = body["next_cursor"]
+        if cursor is None:
+            return pages
+        assert len(pages) <= ROWS, "the cursors go round in circles"
+
+
+@pytest.mark.parametrize("limit", [1, 2, 3])
+def test_cursors_visit_every_row_once_in_order_for_every_sort(
+    client: TestClient, auth_headers: Headers, feature: FeatureUnderTest, limit: int
+) -> None:
+    create_rows_with_ties(client, auth_headers, feature)
+    for sort in sort_keys(feature):
+        whole = client.get(feature.url, params={"sort": sort}, headers=auth_headers).json()
+        assert whole["next_cursor"] is None
+        expected = [item["id"] for item in whole["items"]]
+        assert len(expected) == ROWS
+        params = {"sort": sort, "limit": limit}
+        pages = pages_by_cursor(client, auth_headers, feature.url, params)
+        assert [row for page in pages for row in page] == expected, sort
+        # Full pages up to the last one, which is never empty.
+        assert [len(page) for page in pages[:-1]] == [limit] * (len(pages) - 1), sort
+        assert 0 < len(pages[-1]) <= limit, sort
+
+
+def test_cursors_page_through_a_filtered_list(
+    client: TestClient, auth_headers: Headers, feature: FeatureUnderTest
+) -> None:
+    create_rows_with_ties(client, auth_headers, feature)
+    field = feature.case.filter_field
+    params: dict[str, Any] = {"include_deleted": True}
+    if field is not None:
+        value = client.get(feature.url, headers=auth_headers).json()["items"][0][field]
+        params[field] = value if isinstance(value, str) else json.dumps(value)
+    counted = {**params, "include_total": True, "limit": 200}
+    whole = client.get(feature.url, params=counted, headers=auth_headers).json()
+    pages = pages_by_cursor(client, auth_headers, feature.url, {**params, "limit": 1})
+    assert [row for page in pages for row in page] == [item["id"] for item in whole["items"]]
+    assert whole["total"] == len(whole["items"]) >= 1
+
+
+def test_a_page_has_no_total_unless_asked(
+    client: TestClient, auth_headers: Headers, feature: FeatureUnderTest
+) -> None:
+    create_rows_with_ties(client, auth_headers, feature)
+    plain = client.get(feature.url, params={"limit": 2}, headers=auth_headers).json()
+    counted = client.get(
+        feature.url, params={"limit": 2, "include_total": True}, headers=auth_headers
+    ).json()
+    assert (plain["total"], counted["total"]) == (None, ROWS)
+    assert plain["items"] == counted["items"]
+
+
+def assert_refused_cursor(response: Any, detail: str) -> None:
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == PROBLEM_JSON
+    assert detail in response.text
+
+
+def test_a_cursor_for_another_sort_or_filter_or_list_is_422(
+    client: TestClient, auth_headers: Headers, feature: FeatureUnderTest
+) -> None:
+    create_rows_with_ties(client, auth_headers, feature)
+    first = client.get(feature.url, params={"limit": 2}, headers=auth_headers).json()
+    cursor = first["next_cursor"]
+    elsewhere: list[dict[str, Any]] = [
+        {"after": cursor, "sort": "-created_at"},
+        {"after": cursor, "include_deleted": True},
+    ]
+    for params in elsewhere:
+        response = client.get(feature.url, params=params, headers=auth_headers)
+        assert_refused_cursor(response, "another list, sort or filters")
+    trail = f"{feature.item_url(first['items'][0]['id'])}/audit"
+    response = client.get(trail, params={"after": cursor}, headers=auth_headers)
+    assert_refused_cursor(response, "another list, sort or filters")
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        "x",
+        "AAAA",
+        base64.urlsafe_b64encode(b'{"not": "a list"}').decode().rstrip("="),
+        base64.urlsafe_b64encode(b"[1, 2]").decode().rstrip("="),
+    ],
+)
+def test_a_cursor_the_service_did_not_make_is_422(
+    client: TestClient, auth_headers: Headers, feature: FeatureUnderTest, cursor: str
+) -> None:
+    response = client.get(feature.url, params={"after": cursor}, headers=auth_headers)
+    assert_refused_cursor(response, "not a cursor of this list")
+
+
+def first_cursor(client: TestClient, headers: Headers, feature: FeatureUnderTest) -> str:
+    """The ``next_cursor`` of the list's first page of one row (ROWS rows exist)."""
+    create_rows_with_ties(client, headers, feature)
+    page = client.get(feature.url, params={"limit": 1}, headers=headers).json()
+    cursor: str = page["next_cursor"]
+    return cursor
+
+
+def test_a_tampered_cursor_value_is_422(
+    client: TestClient, auth_headers: Headers, feature: FeatureUnderTest
+) -> None:
+    cursor = first_cursor(client, auth_headers, feature)
+    content = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    content[1] = "not a time"
+    tampered = base64.urlsafe_b64encode(json.dumps(content).encode()).decode().rstrip("=")
+    response = client.get(feature.url, params={"after": tampered}, headers=auth_headers)
+    assert_refused_cursor(response, "not a cursor of this list")
+
+
+def test_after_with_an_offset_is_422(
+    client: TestClient, auth_headers: Headers, feature: FeatureUnderTest
+) -> None:
+    params: dict[str, Any] = {"after": first_cursor(client, auth_headers, feature), "offset": 1}
+    response = client.get(feature.url, params=params, headers=auth_headers)
+    assert_refused_cursor(response, "after and offset can't be combined")
+
+
+def test_an_audit_trail_pages_by_cursor(
+    client: TestClient, auth_headers: Headers, feature: FeatureUnderTest
+) -> None:
+    created = feature.create(client, auth_headers)
+    url = feature.item_url(created["id"])
+    for _ in range(2):
+        assert client.delete(url, headers=auth_headers).status_code == 204
+        assert client.post(f"{url}/restore", headers=auth_headers).status_code == 200
+    trail = feature.audit_trail(client, auth_headers, created["id"])
+    pages = pages_by_cursor(client, auth_headers, f"{url}/audit", {"limit": 2})
+    assert [len(page) for page in pages] == [2, 2, 1]
+    assert [entry for page in pages for entry in page] == [entry["id"] for entry in trail]
+
+
+def test_the_default_list_order_is_read_from_an_index_without_sorting(
+    client: TestClient, auth_headers: Headers, feature: FeatureUnderTest, connection: Connection
+) -> None:
+    create_rows_with_ties(client, auth_headers, feature)
+    statements: list[tuple[str, Any]] = []
+
+    def remember(*arguments: Any) -> None:
+        _, _, statement, parameters, _, _ = arguments
+        if statement.lstrip().upper().startswith("SELECT") and "ORDER BY" in statement:
+            statements.append((statement, parameters))
+
+    event.listen(connection, "before_cursor_execute", remember)
+    try:
+        first = client.get(feature.url, params={"limit": 2}, headers=auth_headers).json()
+        client.get(feature.url, params={"after": first["next_cursor"]}, headers=auth_headers)
+    finally:
+        event.remove(connection, "before_cursor_execute", remember)
+    assert len(statements) == 2
+    index = f"ix_{feature.name}_by_created_at"
+    for statement, parameters in statements:
+        plan = query_plan(connection, statement, parameters)
+        assert index in plan, plan
+        assert "TEMP B-TREE" not in plan, plan
+        assert "Sort" not in plan.split(), plan
+
+
+def query_plan(connection: Connection, statement: str, parameters: Any) -> str:
+    """How the database reads ``statement``: SQLite's plan, or PostgreSQL's as on a big table.
+
+    PostgreSQL reads a table of a few rows whole and sorts it; with sequential scans and sorts
+    priced out it shows whether an index can give the order (if none can, it still sorts).
+    """
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
+        connection.exec_driver_sql("SET LOCAL enable_sort = off")
+        rows = connection.exec_driver_sql(f"EXPLAIN {statement}", parameters).all()
+        connection.exec_driver_sql("RESET enable_seqscan")
+        connection.exec_driver_sql("RESET enable_sort")
+        return "\n".join(row[0] for row in rows)
+    rows = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters).all()
+    return "\n".join(str(row[-1]) for row in rows)
