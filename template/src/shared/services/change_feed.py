@@ -36,8 +36,6 @@ from sqlmodel import Session, col, select
 
 from shared.db.models.audit_models.audit_base import AuditBase
 
-# What every cursor is made of: URL-safe base64 without padding (see FeedPosition.encode).
-CURSOR_PATTERN = "^[A-Za-z0-9_-]+$"
 # On PostgreSQL: transactions with an id below this have all ended (committed or not).
 HORIZON = text("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
 
