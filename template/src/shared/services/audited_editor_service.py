@@ -310,18 +310,10 @@ class AuditedEditorService(Generic[EntityT, AuditT, CreateT, UpdateT]):
         with self._change(entity_id, sent):
             entity = self.get(entity_id)
             self._check_version(entity, expected_versions)
-            updates = {
-                field: value for field, value in sent.items() if getattr(entity, field) != value
-            }
+            updates = _differences(entity, sent)
             if updates:
                 self.validate_update(entity, updates)
-                changes = {
-                    field: {
-                        "old": to_jsonable_python(getattr(entity, field)),
-                        "new": to_jsonable_python(value),
-                    }
-                    for field, value in updates.items()
-                }
+                changes = _old_and_new(entity, updates)
                 for field, value in updates.items():
                     setattr(entity, field, value)
                 entity.touch()
@@ -412,20 +404,12 @@ class AuditedEditorService(Generic[EntityT, AuditT, CreateT, UpdateT]):
                 raise NotFoundError(msg)
             self._check_version(entity, expected_versions)
             target.update(self.fit_snapshot(entry))
-            updates = {
-                field: value for field, value in target.items() if getattr(entity, field) != value
-            }
+            updates = _differences(entity, target)
             restoring = entity.deleted_at is not None
             if updates or restoring:
                 if updates:
                     self.validate_update(entity, updates)
-                changes = {
-                    field: {
-                        "old": to_jsonable_python(getattr(entity, field)),
-                        "new": to_jsonable_python(value),
-                    }
-                    for field, value in updates.items()
-                }
+                changes = _old_and_new(entity, updates)
                 note = f"reverted to entry {entry.id}"
                 if restoring:
                     changes["deleted_at"] = {
@@ -565,3 +549,16 @@ class AuditedEditorService(Generic[EntityT, AuditT, CreateT, UpdateT]):
 
 def _action_codes(name: str) -> list[str]:
     return [f"{name.upper()}_{kind}" for kind in CHANGE_KINDS]
+
+
+def _differences(entity: EntityBase, values: dict[str, Any]) -> dict[str, Any]:
+    """The fields of ``values`` whose value differs from the entity's."""
+    return {field: value for field, value in values.items() if getattr(entity, field) != value}
+
+
+def _old_and_new(entity: EntityBase, updates: dict[str, Any]) -> dict[str, Any]:
+    """An audit row's ``changes``: each updated field's stored and new value, as JSON."""
+    return {
+        field: {"old": to_jsonable_python(getattr(entity, field)), "new": to_jsonable_python(value)}
+        for field, value in updates.items()
+    }
