@@ -551,12 +551,14 @@ PRODUCT_RULE = (
     '            msg = "a product name needs a letter"\n'
     "            raise ConflictError(msg)\n",
 )
+# Each import goes before the line of a module the service imports from, however that line
+# is wrapped.
 PRODUCT_RULE_IMPORTS = (
-    "from shared.db.models.audit_models.product_audit import (\n",
-    "from typing import Any\n\nfrom shared.db.models.audit_models.product_audit import (\n",
-    "from shared.models.catalog_models.product_dtos import (\n",
+    "from shared.db.models.audit_models.product_audit import ",
+    "from typing import Any\n\nfrom shared.db.models.audit_models.product_audit import ",
+    "from shared.models.catalog_models.product_dtos import ",
     "from shared.errors import ConflictError\n"
-    "from shared.models.catalog_models.product_dtos import (\n",
+    "from shared.models.catalog_models.product_dtos import ",
 )
 PRODUCT_RULE_TEST = """
 

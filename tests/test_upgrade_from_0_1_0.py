@@ -206,8 +206,10 @@ def test_a_0_1_0_service_keeps_its_edits_through_the_documented_upgrade(
     migrated = service.uv_run(SLUG, "db", "upgrade")
     assert_ok(migrated)
     # The migrations since 0.1.0: the caller_request_id column of every audit table (0.2.0),
-    # then the hash chain's columns and the change feed's position and index (issue 12).
-    assert migrated.stdout.strip() == "applied: shared_0001, shared_0002", migrated.explain()
+    # the hash chain's columns and the change feed's position and index (issue 12), then the
+    # list indexes that keyset pages read (issue 10).
+    applied = "applied: shared_0001, shared_0002, shared_0003"
+    assert migrated.stdout.strip() == applied, migrated.explain()
     assert_ok(service.uv_run(SLUG, "db", "check"))
 
     assert leftover_conflicts(root) == []
@@ -230,9 +232,9 @@ def port_the_rule(path: Path) -> None:
     )
     edit(
         path,
-        "from shared.models.catalog_models.product_dtos import (",
+        "from shared.models.catalog_models.product_dtos import ",
         "from shared.errors import ConflictError\n"
-        "from shared.models.catalog_models.product_dtos import (",
+        "from shared.models.catalog_models.product_dtos import ",
     )
     edit(
         path,
