@@ -30,7 +30,7 @@ SQLITE_LOCK_WAIT_SECONDS = 30.0
 logger = get_logger(__name__)
 
 
-def create_db_engine(database_url: str, *, pool_size: int = 5, max_overflow: int = 5) -> Engine:
+def create_db_engine(database_url: str, *, pool_size: int = 10, max_overflow: int = 0) -> Engine:
     """Create the engine for ``database_url`` with the options its database needs.
 
     ``pool_size`` and ``max_overflow`` bound the connections of one process (server databases

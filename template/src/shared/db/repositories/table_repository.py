@@ -2,7 +2,7 @@
 
 from typing import Any, ClassVar, Generic, TypeVar
 
-from sqlalchemy import and_, or_, tuple_
+from sqlalchemy import Table, and_, inspect, or_, tuple_
 from sqlmodel import Session, SQLModel, func, select
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -12,7 +12,7 @@ ModelT = TypeVar("ModelT", bound=SQLModel)
 
 
 class TableRepository(Generic[ModelT]):
-    """The rows of one table (``model``). Repositories flush each write; services commit."""
+    """The rows of one table (``model``). Repositories write at once; services commit."""
 
     model: type[ModelT]
     # Each table's repository class: the editor service finds a feature's repositories here.
@@ -41,15 +41,35 @@ class TableRepository(Generic[ModelT]):
         self.session = session
 
     def _write(self, row: ModelT) -> ModelT:
-        """Stage a new or changed row and flush it: the database checks it now.
+        """Write a new row, or flush a changed one: either way the database checks it now.
 
         The row is not read back: every value it holds was made in Python (ids, timestamps and
         versions included, see ``EntityBase``) in the form the database stores, so a reload
         would only cost a round trip.
         """
-        self.session.add(row)
-        self.session.flush()
+        if inspect(row).transient:
+            self._insert(row)
+        else:
+            self.session.add(row)
+            self.session.flush()
         return row
+
+    def _insert(self, row: ModelT) -> None:
+        """INSERT a new row with one Core statement, in the session's transaction.
+
+        The ORM's flush of a new row (tracking its state, ordering the unit of work, reading
+        server defaults back) took about a quarter of the editor service's time on a create,
+        for a row whose values are all known already. The row stays out of the session: a
+        change never reads its new rows back from there. A column left None that the database
+        fills in (an audit row's ``transaction_id``) is left out of the statement.
+        """
+        table: Table = self.model.__table__  # type: ignore[attr-defined]
+        values = {
+            column.key: value
+            for column in table.columns
+            if (value := getattr(row, column.key)) is not None or column.server_default is None
+        }
+        self.session.connection().execute(table.insert(), values)
 
     def _page(
         self, statement: SelectOfScalar[ModelT], query: PageQuery

@@ -56,7 +56,7 @@ class AuditBase(SQLModel):
     # The change feed's position (see shared.services.change_feed): on PostgreSQL the id of the
     # transaction that wrote the row, 0 on SQLite and in rows written before the feed existed.
     # The database fills it in (the migrations give PostgreSQL its default), so the INSERT
-    # leaves it out and reads it back in its RETURNING clause.
+    # leaves it out; the row written keeps None (nothing reads it there, the feed reads rows).
     transaction_id: int | None = Field(
         default=None,
         sa_type=BigInteger,
