@@ -140,10 +140,15 @@ async def get_db_session(request: Request) -> AsyncIterator[Session]:
     try:
         yield session
     finally:
-        if session.in_transaction():
-            await run_in_threadpool(close_session, session)
-        else:
-            close_session(session)
+        await release_session(session)
+
+
+async def release_session(session: Session) -> None:
+    """Close a request's session, in a worker thread only if that takes the database."""
+    if session.in_transaction():
+        await run_in_threadpool(close_session, session)
+    else:
+        close_session(session)
 
 
 def close_session(session: Session) -> None:

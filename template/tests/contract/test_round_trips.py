@@ -5,11 +5,15 @@ no read) and an update one SELECT (the row and its version, to compare and to au
 values), one UPDATE, one SELECT of the entity's newest audit hash (the link the new audit row
 chains to, through the trail index) and one INSERT; nothing reads a written row back. The
 service's README says why each statement is there.
+
+The same for the trips between the event loop and a worker thread, where the database work
+runs: one per request, and one more to close a session that a read left in a transaction.
 """
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
+import anyio.to_thread
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Connection, event
@@ -33,6 +37,20 @@ def statements(connection: Connection) -> Iterator[list[str]]:
     event.listen(connection, "before_cursor_execute", record)
     yield sent
     event.remove(connection, "before_cursor_execute", record)
+
+
+@pytest.fixture
+def thread_trips(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The functions the app sends to a worker thread (FastAPI's and ours go through anyio)."""
+    sent: list[str] = []
+    run_sync = anyio.to_thread.run_sync
+
+    async def counted(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        sent.append(getattr(function, "__qualname__", repr(function)))
+        return await run_sync(function, *args, **kwargs)
+
+    monkeypatch.setattr(anyio.to_thread, "run_sync", counted)
+    return sent
 
 
 def sent_as(statements: list[str], expected: list[str]) -> bool:
@@ -136,3 +154,21 @@ def test_a_read_as_of_a_time_is_two_selects(
     # As of the entity's creation (its created_at is its first audit row's time).
     expected = [f"SELECT {feature.name}.id,", f"SELECT {feature.name}_audit.id,"]
     assert sent_as(statements, expected), statements
+
+
+def test_a_create_goes_to_a_worker_thread_once_and_a_read_twice(
+    client: TestClient,
+    auth_headers: Headers,
+    feature: FeatureUnderTest,
+    thread_trips: list[str],
+) -> None:
+    created = feature.create(client, auth_headers, 0)
+    thread_trips.clear()
+    feature.create(client, auth_headers, 1)
+    # The create itself: its commit leaves the session holding no connection to give back.
+    assert len(thread_trips) == 1, thread_trips
+    thread_trips.clear()
+    response = client.get(feature.item_url(created["id"]), headers=auth_headers)
+    assert response.status_code == 200, response.text
+    # The read, then closing its session, which ends the read's transaction on the database.
+    assert len(thread_trips) == 2, thread_trips
