@@ -28,10 +28,10 @@ class AuditStoreDownError(Exception):
 def fail_audit_writes(service: Service, monkeypatch: pytest.MonkeyPatch) -> None:
     """Make every audit insert of ``service`` fail, as a broken audit table would."""
 
-    def refuse(audit: Any) -> Any:
-        raise AuditStoreDownError(audit.action_code)
+    def refuse(values: dict[str, Any]) -> None:
+        raise AuditStoreDownError(values["action_code"])
 
-    monkeypatch.setattr(service.audit_repo, "create", refuse)
+    monkeypatch.setattr(service.audit_repo, "append", refuse)
 
 
 def stored_rows(session: Session, service: Service) -> StoredRows:

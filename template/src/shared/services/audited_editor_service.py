@@ -24,8 +24,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from shared.db.models.audit_models.audit_base import AuditBase
-from shared.db.models.audit_models.audit_chain import compute_row_hash
-from shared.db.models.base_model import EntityBase, utc_now
+from shared.db.models.audit_models.audit_chain import row_hash_of
+from shared.db.models.base_model import EntityBase, new_id, utc_now
 from shared.db.repositories.audit_repository.audit_repository import AuditRepository
 from shared.db.repositories.repository import Repository
 from shared.db.repositories.table_repository import TableRepository
@@ -518,6 +518,7 @@ class AuditedEditorService(Generic[EntityT, AuditT, CreateT, UpdateT]):
         if changes:
             description = f"{description}: {', '.join(changes)}"
         row: dict[str, Any] = {
+            "id": new_id(),
             self.audit_model.entity_id_field(): entity.id,
             "performed_by_user_id": user.id,
             "performed_by_user_name": user.full_name,
@@ -531,14 +532,13 @@ class AuditedEditorService(Generic[EntityT, AuditT, CreateT, UpdateT]):
             # that time finds this version.
             "created_at": entity.updated_at,
         }
-        audit = self.audit_repo.model(**row)
         # The chain: a new entity has no earlier row (no query); a later change reads its
         # entity's newest row's hash through the trail index. Writers to one entity are
         # serialised by the version check, so two rows never claim the same predecessor.
         if kind != "CREATED":
-            audit.previous_hash = self.audit_repo.latest_hash(entity.id)
-        audit.row_hash = compute_row_hash(audit)
-        self.audit_repo.create(audit)
+            row["previous_hash"] = self.audit_repo.latest_hash(entity.id)
+        row["row_hash"] = row_hash_of(self.audit_model, row)
+        self.audit_repo.append(row)
         self.after_change(entity, action)
 
     def _log(self, entity_id: str, event: str, user: MinimalUser, **context: Any) -> None:

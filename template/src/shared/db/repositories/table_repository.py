@@ -69,6 +69,14 @@ class TableRepository(Generic[ModelT]):
             for column in table.columns
             if (value := getattr(row, column.key)) is not None or column.server_default is None
         }
+        self._insert_values(values)
+
+    def _insert_values(self, values: dict[str, Any]) -> None:
+        """INSERT one row of the table holding ``values``, in the session's transaction.
+
+        Columns left out get their database default, or NULL: no model default is applied.
+        """
+        table: Table = self.model.__table__  # type: ignore[attr-defined]
         self.session.connection().execute(table.insert(), values)
 
     def _page(

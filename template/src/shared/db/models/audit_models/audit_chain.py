@@ -23,7 +23,7 @@ version of the form is introduced: the list is fixed so that old hashes stay val
 
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -48,6 +48,8 @@ CHAIN_FIELDS = (
     "created_at",
     "previous_hash",
 )
+# The two keys of the canonical form that are not the row's own columns of those names.
+_NOT_COLUMNS = frozenset({"table", "entity_id"})
 
 
 def _canonical_value(value: Any) -> Any:
@@ -68,10 +70,19 @@ def _canonical_value(value: Any) -> Any:
 def canonical_content(row: AuditBase) -> bytes:
     """The bytes a row's hash is computed over: every field of ``CHAIN_FIELDS``."""
     columns = row.model_dump(include={*CHAIN_FIELDS, row.entity_id_field()})
+    return canonical_content_of(type(row), columns)
+
+
+def canonical_content_of(model: type[AuditBase], values: Mapping[str, Any]) -> bytes:
+    """The canonical content of a row of ``model`` whose columns hold ``values``.
+
+    A column missing from ``values`` counts as NULL, as it is stored when an INSERT leaves it
+    out (``previous_hash`` of an entity's first row).
+    """
     content = {
-        "table": row.table_name(),
-        "entity_id": columns.pop(row.entity_id_field()),
-        **columns,
+        "table": model.table_name(),
+        "entity_id": values[model.entity_id_field()],
+        **{field: values.get(field) for field in CHAIN_FIELDS if field not in _NOT_COLUMNS},
     }
     text = json.dumps(
         _canonical_value(content), sort_keys=True, separators=(",", ":"), ensure_ascii=True
@@ -82,6 +93,11 @@ def canonical_content(row: AuditBase) -> bytes:
 def compute_row_hash(row: AuditBase) -> str:
     """The SHA-256 (hex) of a row's canonical content."""
     return hashlib.sha256(canonical_content(row)).hexdigest()
+
+
+def row_hash_of(model: type[AuditBase], values: Mapping[str, Any]) -> str:
+    """The SHA-256 (hex) of the canonical content of a row of ``model`` holding ``values``."""
+    return hashlib.sha256(canonical_content_of(model, values)).hexdigest()
 
 
 class BreakKind(StrEnum):

@@ -19,6 +19,14 @@ class AuditRepository(TableRepository[AuditT]):
         """Create new audit entry."""
         return self._write(audit)
 
+    def append(self, values: dict[str, Any]) -> None:
+        """Write a new audit entry given as its columns' values (``id`` and ``created_at`` too).
+
+        The editor service writes its entries this way: a model instance would only be built
+        to be taken apart again for the INSERT, on every change.
+        """
+        self._insert_values(values)
+
     def get_trail(self, entity_id: str) -> list[AuditT]:
         """Every audit entry of one entity, newest first."""
         statement = (
