@@ -7,7 +7,7 @@ chains to, through the trail index) and one INSERT; nothing reads a written row 
 service's README says why each statement is there.
 
 The same for the trips between the event loop and a worker thread, where the database work
-runs: one per request, and one more to close a session that a read left in a transaction.
+runs: one per request, which also closes the session (and so ends a read's transaction).
 """
 
 from collections.abc import Callable, Iterator
@@ -156,7 +156,7 @@ def test_a_read_as_of_a_time_is_two_selects(
     assert sent_as(statements, expected), statements
 
 
-def test_a_create_goes_to_a_worker_thread_once_and_a_read_twice(
+def test_a_create_and_a_read_each_go_to_a_worker_thread_once(
     client: TestClient,
     auth_headers: Headers,
     feature: FeatureUnderTest,
@@ -170,5 +170,5 @@ def test_a_create_goes_to_a_worker_thread_once_and_a_read_twice(
     thread_trips.clear()
     response = client.get(feature.item_url(created["id"]), headers=auth_headers)
     assert response.status_code == 200, response.text
-    # The read, then closing its session, which ends the read's transaction on the database.
-    assert len(thread_trips) == 2, thread_trips
+    # The read, and closing its session in the same trip: that ends the read's transaction.
+    assert len(thread_trips) == 1, thread_trips
