@@ -12,6 +12,7 @@ import functools
 import keyword
 import re
 import sys
+import types
 from typing import Any, TypeVar
 
 _Decorated = TypeVar("_Decorated")
@@ -23,19 +24,32 @@ def _unchecked(target: _Decorated | None = None, **_options: Any) -> Any:
 
 
 def _import_inflect_unchecked() -> None:
-    """Import inflect without typeguard instrumenting its engine.
+    """Import inflect without typeguard: neither its instrumentation nor, if we can, itself.
 
     inflect decorates 23 methods of its engine with typeguard's ``@typechecked``, and typeguard
     instruments each by parsing and compiling inflect's whole 4 000-line module again: seconds
     per Copier run on a slow machine, most of this template's cost over a plain-file copy.
     The checks only guard the types of inflect's arguments, which are ``str`` in every call
-    here; ``python -O`` skips them the same way. The decorator is swapped only while inflect
-    is imported, and only if nothing imported inflect before (another template's extensions
-    may have).
+    here; ``python -O`` skips them the same way. Importing typeguard at all (it brings
+    ``unittest.mock`` and ``importlib.metadata``) took longer than inflect's own import, so
+    while inflect is imported a stand-in module answers the one name it takes from typeguard,
+    and is removed afterwards: whatever imports typeguard later gets the real one. If typeguard
+    is loaded already, its decorator is swapped for the time of the import instead. Nothing is
+    done if inflect is loaded already (another template's extensions may have).
     """
     if "inflect" in sys.modules:
         return
-    import typeguard
+    if "typeguard" not in sys.modules:
+        stand_in = types.ModuleType("typeguard")
+        stand_in.typechecked = _unchecked  # type: ignore[attr-defined]
+        sys.modules["typeguard"] = stand_in
+        try:
+            import inflect
+        finally:
+            if sys.modules.get("typeguard") is stand_in:
+                del sys.modules["typeguard"]
+        return
+    import typeguard  # loaded already: this costs nothing
 
     typechecked = typeguard.typechecked
     typeguard.typechecked = _unchecked

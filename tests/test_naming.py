@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from extensions.naming import (
@@ -431,3 +435,26 @@ def test_project_names_with_html_markup_are_refused(name: str) -> None:
 @pytest.mark.parametrize("name", ["---", "!!!", "-- __ --"])
 def test_project_names_without_letters_or_digits_are_refused(name: str) -> None:
     assert project_name_problem(name) == f"project_name {name!r} must contain letters or digits"
+
+
+# Run in a fresh interpreter: what the import leaves behind is the point.
+IMPORT_CHECK = """
+import sys
+import extensions.naming
+# Not imported, so nothing of inflect's was instrumented by it.
+assert "typeguard" not in sys.modules, "typeguard was imported"
+import inflect, typeguard
+assert hasattr(typeguard, "TypeCheckError"), "the stand-in typeguard stayed behind"
+assert inflect.engine().plural("category") == "categories"
+"""
+
+
+def test_inflect_is_imported_without_typeguard_which_stays_importable() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", IMPORT_CHECK],
+        cwd=Path(__file__).resolve().parents[1],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
