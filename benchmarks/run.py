@@ -16,13 +16,18 @@ other, with 1 and with N uvicorn workers (N: the machine's cores):
 - ``peer``: the backend of fastapi/full-stack-fastapi-template at commit f459c20a (create and
   list of its items), PostgreSQL only, set up from the snapshot at PEER_SNAPSHOT (a bare git
   repository; default /work/.mirror/fastapi+full-stack-fastapi-template/repo); left out,
-  saying so, when the snapshot is missing. Its code is only ever unpacked into the temp folder.
+  saying so, when the snapshot is missing. Its code is only ever unpacked into the temp folder;
+- ``baseline`` (with ``--baseline REF``): the service generated from this clone's template at
+  git ref REF, driven like ``service``: a change's before and after, measured in the same run.
 
 Load: ``--connections`` keep-alive connections (8) for ``--duration`` seconds per operation
 (10; 3 with --quick), ``--rounds`` rounds (2; 1 with --quick) alternating the servers. Absolute
 figures depend on the machine and on what else runs on it: read the ratios, which compare
-servers measured minutes apart on the same machine. The table is printed and the figures
-written as JSON (``--out``). ``--generation`` adds the rendering benchmark (generation.py).
+servers measured minutes apart on the same machine. Each figure also has the server's CPU
+time per request (its whole process group, read from /proc where there is one), which moves
+less than throughput when something else takes the machine's cores. The table is printed and
+the figures written as JSON (``--out``). ``--generation`` adds the rendering benchmark
+(generation.py).
 """
 
 import argparse
@@ -88,11 +93,34 @@ def free_port() -> int:
         return port
 
 
-def generate_service(folder: Path) -> Path:
-    """Render the template (HEAD of this clone, uncommitted edits included) and install it."""
-    service = folder / "service"
+def group_cpu_seconds(group: int) -> float | None:
+    """CPU seconds (user and system) the processes of a process group have used so far.
+
+    None where there is no /proc. A worker that exits meanwhile takes its time with it, which
+    a benchmark's servers don't do.
+    """
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return None
+    ticks = 0
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # gone meanwhile
+            continue
+        # After the command's closing parenthesis: state, ppid, pgrp, ... utime, stime.
+        if int(fields[2]) == group:
+            ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def generate_service(folder: Path, ref: str = "HEAD", name: str = "service") -> Path:
+    """Render the template and install it: at ``ref`` (HEAD: uncommitted edits included)."""
+    service = folder / name
     copier = [sys.executable, "-m", "copier", "copy", "--trust", "--defaults", "--quiet"]
-    run([*copier, "--vcs-ref", "HEAD", str(ROOT), str(service)])
+    run([*copier, "--vcs-ref", ref, str(ROOT), str(service)])
     run(["uv", "sync", "--quiet"], cwd=service)
     return service
 
@@ -159,7 +187,7 @@ class Databases:
 @contextmanager
 def server(
     command: list[str], *, cwd: Path, env: dict[str, str], port: int, ready: str
-) -> Iterator[None]:
+) -> Iterator[int]:
     """Start a server, wait until ``ready`` answers, and stop it (its whole group) afterwards."""
     # The server's output goes to a file: a pipe nobody reads would fill up and block it.
     output = tempfile.TemporaryFile()  # noqa: SIM115 (closed in the finally below)
@@ -187,7 +215,8 @@ def server(
                 msg = f"{' '.join(command)} did not start:\n{error[-3000:]}"
                 raise RuntimeError(msg)
             time.sleep(0.2)
-        yield
+        # Its own session: the group's id is its pid, and the group holds its workers too.
+        yield process.pid
     finally:
         os.killpg(process.pid, 15)
         try:
@@ -218,6 +247,10 @@ class Bench:
         self.secret = secrets.token_urlsafe(48)
         log("generating and installing the service")
         self.service = generate_service(folder)
+        self.baseline = None
+        if args.baseline:
+            log(f"generating and installing the service at {args.baseline}")
+            self.baseline = generate_service(folder, args.baseline, "baseline")
         self.peer = setup_peer(folder, args.peer_snapshot) if "postgres" in args.databases else None
         self.token = run(
             [str(self.service / ".venv/bin" / SLUG), "token", "--sub", "bench", "--name", "Bench"],
@@ -237,10 +270,11 @@ class Bench:
             "LOG_FORMAT": "json",
         }
 
-    def migrate(self, url: str) -> None:
+    def migrate(self, url: str, service: Path | None) -> None:
+        assert service is not None
         run(
-            [str(self.service / ".venv/bin" / SLUG), "db", "upgrade"],
-            cwd=self.service,
+            [str(service / ".venv/bin" / SLUG), "db", "upgrade"],
+            cwd=service,
             env={**os.environ, **self.service_env(url)},
         )
 
@@ -257,12 +291,14 @@ class Bench:
         url = self.databases.fresh(database)
         if kind == "peer":
             return self.start_peer(url, workers, port)
-        self.migrate(url)
+        self.migrate(url, self.baseline if kind == "baseline" else self.service)
         env = self.service_env(url)
-        if kind == "service":
-            command = [str(self.service / ".venv/bin" / SLUG), "serve", "--port", str(port)]
+        if kind in ("service", "baseline"):
+            service = self.baseline if kind == "baseline" else self.service
+            assert service is not None
+            command = [str(service / ".venv/bin" / SLUG), "serve", "--port", str(port)]
             command += ["--workers", str(workers)]
-            return server(command, cwd=self.service, env=env, port=port, ready="/health")
+            return server(command, cwd=service, env=env, port=port, ready="/health")
         if kind == "no-audit":
             command = self.uvicorn("no_audit_app:create_app", port, workers, "--factory")
             env["NO_AUDIT_PACKAGE"] = PACKAGE
@@ -301,14 +337,24 @@ class Bench:
 
     # -- load ------------------------------------------------------------------------------
 
-    def drive(self, port: int, make: load.RequestMaker, seconds: float) -> dict[str, Any]:
+    def drive(
+        self, port: int, group: int, make: load.RequestMaker, seconds: float
+    ) -> dict[str, Any]:
         connections = self.args.connections
         warm = asyncio.run(load.run_load(HOST, port, make, connections=connections, duration=0.5))
         del warm
+        cpu_before = group_cpu_seconds(group)
         result = asyncio.run(
             load.run_load(HOST, port, make, connections=connections, duration=seconds)
         )
-        return result.summary()
+        cpu_after = group_cpu_seconds(group)
+        summary = result.summary()
+        summary["cpu_ms"] = (
+            (cpu_after - cpu_before) * 1000 / result.requests
+            if cpu_before is not None and cpu_after is not None and result.requests
+            else float("nan")
+        )
+        return summary
 
     def seed(self, port: int, make: Callable[[int], bytes], count: int) -> list[str]:
         ids = []
@@ -364,8 +410,8 @@ class Bench:
 
     def measure(self, kind: str, database: str, workers: int) -> None:
         port = free_port()
-        with self.start(kind, database, workers, port):
-            if kind == "service":
+        with self.start(kind, database, workers, port) as group:
+            if kind in ("service", "baseline"):
                 operations = self.service_operations(port)
             elif kind == "peer":
                 operations = self.peer_operations(port)
@@ -376,17 +422,17 @@ class Bench:
                     "create": lambda n: load.request("POST", path, HOST, token, product(n))
                 }
             for operation, make in operations.items():
-                summary = self.drive(port, make, self.args.duration)
+                summary = self.drive(port, group, make, self.args.duration)
                 slot = self.results.setdefault(database, {}).setdefault(str(workers), {})
                 slot.setdefault(kind, {}).setdefault(operation, []).append(summary)
                 log(
                     f"{database} w={workers} {kind:8} {operation:6} {summary['rps']:8.1f} req/s "
                     f"p50 {summary['p50_ms']:.1f} ms p99 {summary['p99_ms']:.1f} ms "
-                    f"errors {summary['errors']}"
+                    f"CPU {summary['cpu_ms']:.2f} ms/req errors {summary['errors']}"
                 )
 
     def run(self) -> None:
-        kinds = ["service", "no-audit", "bare"]
+        kinds = ["service", "no-audit", "bare"] + (["baseline"] if self.baseline else [])
         for round_number in range(self.args.rounds):
             for database in self.args.databases:
                 for workers in self.args.workers:
@@ -405,14 +451,15 @@ def median(values: list[float]) -> float:
 
 def figures(rounds: list[dict[str, Any]]) -> dict[str, float]:
     """The median over the rounds of each figure."""
-    return {key: median([r[key] for r in rounds]) for key in ("rps", "p50_ms", "p99_ms")}
+    keys = ("rps", "p50_ms", "p99_ms", "cpu_ms")
+    return {key: median([r.get(key, float("nan")) for r in rounds]) for key in keys}
 
 
 def table(results: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     """The printed table and the ratios it shows."""
     lines = [
-        "| db | workers | server | operation | req/s | p50 ms | p99 ms | errors |",
-        "|---|---|---|---|---|---|---|---|",
+        "| db | workers | server | operation | req/s | p50 ms | p99 ms | CPU ms/req | errors |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     ratios: dict[str, Any] = {}
     for database, by_workers in results.items():
@@ -423,7 +470,7 @@ def table(results: dict[str, Any]) -> tuple[str, dict[str, Any]]:
                     errors = sum(r["errors"] for r in rounds)
                     lines.append(
                         f"| {database} | {workers} | {kind} | {operation} | {f['rps']:.0f} | "
-                        f"{f['p50_ms']:.1f} | {f['p99_ms']:.1f} | {errors} |"
+                        f"{f['p50_ms']:.1f} | {f['p99_ms']:.1f} | {f['cpu_ms']:.2f} | {errors} |"
                     )
             ratios[f"{database}/{workers}"] = compare(by_kind)
     lines += ["", "| db/workers | ratio | value |", "|---|---|---|"]
@@ -454,6 +501,14 @@ def compare(by_kind: dict[str, Any]) -> dict[str, float]:
         out["create: service p99 / peer p99"] = (p99("service", "create") or 0) / (
             p99("peer", "create") or 1
         )
+    for operation in SERVICE_OPERATIONS:
+        after, before = by_kind.get("service", {}), by_kind.get("baseline", {})
+        if after.get(operation) and before.get(operation):
+            now, then = figures(after[operation]), figures(before[operation])
+            out[f"{operation}: service / baseline (throughput)"] = now["rps"] / then["rps"]
+            out[f"{operation}: service / baseline (CPU per request)"] = (
+                now["cpu_ms"] / then["cpu_ms"]
+            )
     if (ours_list := rps("service", "list")) and (peer_list := rps("peer", "list")):
         out["list 20: service / peer (throughput)"] = ours_list / peer_list
         out["list 20: service p99 / peer p99"] = (p99("service", "list") or 0) / (
@@ -496,6 +551,9 @@ def main() -> None:
     parser.add_argument(
         "--peer-snapshot", default=os.environ.get("PEER_SNAPSHOT", DEFAULT_PEER_SNAPSHOT)
     )
+    parser.add_argument(
+        "--baseline", help="also serve the service generated at this git ref (e.g. main)"
+    )
     parser.add_argument("--generation", action="store_true", help="also time copier copy/update")
     parser.add_argument("--out", type=Path, default=BENCHMARKS / "results.json")
     args = parser.parse_args()
@@ -520,6 +578,7 @@ def main() -> None:
                 "connections": args.connections,
                 "workers": args.workers,
                 "peer": f"full-stack-fastapi-template@{PEER_COMMIT}" if bench.peer else None,
+                "baseline": args.baseline,
             },
             "results": bench.results,
             "ratios": ratios,
