@@ -5,8 +5,9 @@ What the two share, so that their ratio is the cost of this template's rendering
 
 - the same Copier in the same environment, run the same way (a ``python -m copier`` process
   with ``--trust --defaults --quiet``), from a git repository of the same content: the control
-  is this clone's snapshot with ``template/`` replaced by the rendered service's files and a
-  ``copier.yml`` that asks nothing (no questions, extensions, tasks or messages);
+  is this clone's snapshot (the files git would commit, caches left out) with ``template/``
+  replaced by the rendered service's files and a ``copier.yml`` that asks nothing (no
+  questions, extensions, tasks or messages);
 - the same files written, the answers file included: the control keeps the template's
   answers-file template, Copier's own mechanism for a service that can be updated;
 - bytecode: the environment is made here (``uv pip install --compile-bytecode``, the versions
@@ -16,7 +17,8 @@ What the two share, so that their ratio is the cost of this template's rendering
 
 What the control leaves out is this template's: Jinja rendering, the questions' validators
 and computed defaults, the extensions (and inflect) it loads, and its one ``_tasks`` entry.
-Rounds alternate the order of the runs; the table shows the median over rounds.
+Rounds alternate the order of the runs; the table shows the median time over rounds, and as
+each ratio the median of the rounds' ratios (a run over its control, timed beside it).
 
 ``--baseline REF`` times the template at a git ref of this clone too (e.g. ``main``), in the
 same rounds: before/after figures of a change. Run by ``benchmarks/run.py --generation``, or
@@ -47,7 +49,7 @@ FLAGS = ["--trust", "--defaults", "--quiet"]
 FEATURE_COUNTS = (1, 5, 20)
 PLAIN_UPDATE = "plain update"
 # Keys of a case's figures that are not a template's median.
-NOT_TEMPLATES = frozenset({"plain", PLAIN_UPDATE, "rounds", "all"})
+NOT_TEMPLATES = frozenset({"plain", PLAIN_UPDATE, "rounds", "all", "ratios"})
 # Feature names: plain nouns, so that every generated name (plurals, routes) is an ordinary one.
 NOUNS = (
     "product", "order", "invoice", "customer", "supplier", "warehouse", "shipment", "payment",
@@ -116,8 +118,18 @@ def snapshot(source: Path, destination: Path) -> Path:
     which a copy of uncommitted edits would not leave behind.
     """
     if not destination.exists():
-        ignored = shutil.ignore_patterns(".git", ".venv", "__pycache__", "*.pyc", "results.json")
-        shutil.copytree(source, destination, ignore=ignored)
+        # The files git would commit (tracked, and new ones it does not ignore): caches and
+        # environments (.mypy_cache, .venv ...) would make every clone of the snapshot slower
+        # than a clone of the template as released.
+        listed = subprocess.run(
+            ["git", "-C", str(source), "ls-files", "-z", "--cached", "--others",
+             "--exclude-standard"],
+            check=True, capture_output=True, text=True,
+        ).stdout.split("\0")  # fmt: skip
+        for name in filter(None, listed):
+            if (source / name).is_file():  # a deleted file is still listed as cached
+                (destination / name).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(source / name, destination / name)
         commit_all(destination)
     return destination
 
@@ -276,7 +288,7 @@ class Generation:
                     times[case][name].append(runs[name]())
         return {
             case: {name: statistics.median(seconds) for name, seconds in runs.items()}
-            | {"rounds": rounds, "all": runs}
+            | {"rounds": rounds, "all": runs, "ratios": round_ratios(runs)}
             for case, runs in times.items()
         }
 
@@ -285,6 +297,22 @@ class Generation:
         seconds = self.copy(template, count, destination)
         shutil.rmtree(destination)
         return seconds
+
+
+def round_ratios(runs: dict[str, list[float]]) -> dict[str, float]:
+    """Each run's median over the rounds of its time over the control's in the same round.
+
+    A run and its control are timed back to back, so a round's ratio is little moved by the
+    machine slowing down or speeding up between rounds, which moves the medians of the times.
+    """
+    plain = runs["plain"]
+    return {
+        name: statistics.median(
+            seconds / control for seconds, control in zip(times, plain, strict=True)
+        )
+        for name, times in runs.items()
+        if name != "plain"
+    }
 
 
 def measure(
@@ -311,15 +339,19 @@ def table(results: dict[str, Any]) -> str:
     lines = [header + " |", "|---" * (2 + 2 * len(templates)) + "|"]
     for case, figures in results.items():
         plain = figures["plain"]
-        cells = [f"{figures[name]:.2f} | {figures[name] / plain:.2f}x" for name in templates]
+        ratios = figures.get("ratios") or {name: figures[name] / plain for name in templates}
+        cells = [f"{figures[name]:.2f} | {ratios[name]:.2f}x" for name in templates]
         lines.append(f"| {case} | {plain:.2f} | " + " | ".join(cells) + " |")
-    lines.append(f"\nSeconds: medians over {first['rounds']} rounds.")
+    lines.append(
+        f"\nSeconds: medians over {first['rounds']} rounds. Ratios: the median of each round's"
+        " ratio to the control timed beside it."
+    )
     for case, figures in results.items():
         if PLAIN_UPDATE in figures:
             lines.append(
                 f"{case}: Copier's own update of the same files as plain files (two plain"
                 f" releases) takes {figures[PLAIN_UPDATE]:.2f} s,"
-                f" {figures[PLAIN_UPDATE] / figures['plain']:.2f}x the plain copy."
+                f" {figures['ratios'][PLAIN_UPDATE]:.2f}x the plain copy."
             )
     return "\n".join(lines)
 
