@@ -271,6 +271,19 @@ def load_features(features: object) -> list[Feature]:
     return list(loaded)
 
 
+def load_domains(features: object) -> list[str]:
+    """The domains of the ``features`` answer, each once, in the order they first appear.
+
+    A domain's package ``__init__.py`` is rendered once per domain from this list: yielded
+    once per feature, the same file was rendered and written again for every other feature
+    of its domain.
+
+    Raises:
+        FeatureError: the answer can't be generated (as ``load_features``).
+    """
+    return list(dict.fromkeys(feature.domain for feature in load_features(features)))
+
+
 def _load_features(features: object) -> list[Feature]:
     if not isinstance(features, list) or not features:
         raise FeatureError("features must be a non-empty list of {domain, name, fields} items")

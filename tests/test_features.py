@@ -11,6 +11,7 @@ from extensions.features import (
     Feature,
     FeatureError,
     features_problem,
+    load_domains,
     load_features,
 )
 from extensions.fields import FieldSpec
@@ -61,6 +62,13 @@ def test_load_features_keeps_the_order_and_parses_the_fields() -> None:
 
 def test_a_single_feature_is_enough() -> None:
     assert [item.name for item in load_features([PRODUCT])] == ["product"]
+
+
+def test_load_domains_names_each_domain_once_in_order_of_first_use() -> None:
+    shuffled = [PRODUCT, PURCHASE_ORDER, CATEGORY, SALES_PERSON]
+    assert load_domains(shuffled) == ["catalog", "sales", "people_ops"]
+    with pytest.raises(FeatureError, match="listed twice"):
+        load_domains([PRODUCT, PRODUCT])
 
 
 def test_features_may_be_given_as_any_mapping() -> None:
