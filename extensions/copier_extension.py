@@ -75,7 +75,7 @@ class BackendServiceExtension(Extension):
             "readme_row": fields.readme_row,
             "features_problem": features.features_problem,
             "load_features": features.load_features,
-            "load_domains": features.load_domains,
+            "domains": features.domains,
             "code_list": features.code_list,
             "from_imports": imports.from_imports,
             "import_statement": layout.import_statement,

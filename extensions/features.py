@@ -271,17 +271,28 @@ def load_features(features: object) -> list[Feature]:
     return list(loaded)
 
 
-def load_domains(features: object) -> list[str]:
+@dataclass(frozen=True)
+class Domain:
+    """A domain of the service: its name and its features, in the answer's order."""
+
+    name: str
+    features: tuple[Feature, ...]
+
+
+def domains(features: object) -> list[Domain]:
     """The domains of the ``features`` answer, each once, in the order they first appear.
 
-    A domain's package ``__init__.py`` is rendered once per domain from this list: yielded
-    once per feature, the same file was rendered and written again for every other feature
-    of its domain.
+    A domain's folders are yielded from this list, and the feature files in them from its
+    ``features``: yielded once per feature, each folder and its ``__init__.py`` were rendered
+    and written again for every other feature of the domain.
 
     Raises:
         FeatureError: the answer can't be generated (as ``load_features``).
     """
-    return list(dict.fromkeys(feature.domain for feature in load_features(features)))
+    by_name: dict[str, list[Feature]] = {}
+    for feature in load_features(features):
+        by_name.setdefault(feature.domain, []).append(feature)
+    return [Domain(name, tuple(members)) for name, members in by_name.items()]
 
 
 def _load_features(features: object) -> list[Feature]:

@@ -10,8 +10,8 @@ import pytest
 from extensions.features import (
     Feature,
     FeatureError,
+    domains,
     features_problem,
-    load_domains,
     load_features,
 )
 from extensions.fields import FieldSpec
@@ -64,11 +64,15 @@ def test_a_single_feature_is_enough() -> None:
     assert [item.name for item in load_features([PRODUCT])] == ["product"]
 
 
-def test_load_domains_names_each_domain_once_in_order_of_first_use() -> None:
-    shuffled = [PRODUCT, PURCHASE_ORDER, CATEGORY, SALES_PERSON]
-    assert load_domains(shuffled) == ["catalog", "sales", "people_ops"]
+def test_domains_name_each_domain_once_with_its_features_in_order() -> None:
+    loaded = domains([PRODUCT, PURCHASE_ORDER, CATEGORY, SALES_PERSON])
+    assert [(domain.name, [item.name for item in domain.features]) for domain in loaded] == [
+        ("catalog", ["product", "category"]),
+        ("sales", ["purchase_order"]),
+        ("people_ops", ["sales_person"]),
+    ]
     with pytest.raises(FeatureError, match="listed twice"):
-        load_domains([PRODUCT, PRODUCT])
+        domains([PRODUCT, PRODUCT])
 
 
 def test_features_may_be_given_as_any_mapping() -> None:

@@ -23,3 +23,18 @@ def test_no_template_line_is_longer_than_120_characters() -> None:
         if len(line) > LONGEST_TEMPLATE_LINE
     ]
     assert too_long == []
+
+
+# Windows refuses paths over 260 characters unless long paths are turned on, and Copier clones
+# the template under the user's temporary folder first (C:\Users\<name>\AppData\Local\Temp\
+# copier._vcs.clone.<random>\, about 60 characters): the template's own paths keep 60 spare.
+LONGEST_TEMPLATE_PATH = 200
+
+
+def test_every_template_path_fits_windows_limit_inside_copiers_clone() -> None:
+    too_long = [
+        f"{len(relative)} characters: {relative}"
+        for path in template_files()
+        if len(relative := path.relative_to(TEMPLATE_ROOT).as_posix()) > LONGEST_TEMPLATE_PATH
+    ]
+    assert too_long == []
