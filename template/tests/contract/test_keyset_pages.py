@@ -6,13 +6,13 @@ passed back as ``after`` it gives the rows after that key, a range of the sort's
 
 import base64
 import json
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Connection, event
 
-from features_under_test import PROBLEM_JSON, FeatureUnderTest
+from features_under_test import FEATURES_UNDER_TEST, PROBLEM_JSON, FeatureUnderTest
 
 Headers = dict[str, str]
 ROWS = 7
@@ -22,6 +22,16 @@ def sort_keys(feature: FeatureUnderTest) -> list[str]:
     """Every sort the feature's list takes (each column, both directions)."""
     keys: list[str] = feature.api.list_query.model_json_schema()["properties"]["sort"]["enum"]
     return keys
+
+
+def optional_sorts(feature: FeatureUnderTest) -> list[str]:
+    """The fields the list sorts by that may be empty (NULL in the table)."""
+    fields = feature.api.read_model.model_fields
+    return [
+        key
+        for key in sort_keys(feature)
+        if key in fields and type(None) in get_args(fields[key].annotation)
+    ]
 
 
 def create_rows_with_ties(client: TestClient, headers: Headers, feature: FeatureUnderTest) -> None:
@@ -67,6 +77,58 @@ def test_cursors_visit_every_row_once_in_order_for_every_sort(
         # Full pages up to the last one, which is never empty.
         assert [len(page) for page in pages[:-1]] == [limit] * (len(pages) - 1), sort
         assert 0 < len(pages[-1]) <= limit, sort
+
+
+# Sorted by an optional field, rows with a value and rows without are two ranges of its index.
+FEATURES_WITH_OPTIONAL_SORTS = [
+    feature for feature in FEATURES_UNDER_TEST if optional_sorts(feature)
+]
+if FEATURES_WITH_OPTIONAL_SORTS:  # otherwise every sort is by a required field: one range
+
+    @pytest.mark.parametrize("limit", [1, 2, 3])
+    @pytest.mark.parametrize(
+        "feature", FEATURES_WITH_OPTIONAL_SORTS, indirect=True, ids=lambda feature: feature.name
+    )
+    def test_cursors_cross_from_rows_with_a_sort_value_to_rows_without(
+        client: TestClient,
+        auth_headers: Headers,
+        feature: FeatureUnderTest,
+        connection: Connection,
+        limit: int,
+    ) -> None:
+        fields = optional_sorts(feature)
+        for n in range(ROWS):
+            body = feature.case.new(n)
+            if n in (1, 4):
+                body.update(dict.fromkeys(fields, None))
+            assert client.post(feature.url, json=body, headers=auth_headers).status_code == 201
+        statements: list[str] = []
+
+        def remember(*arguments: Any) -> None:
+            statement = arguments[2]
+            if statement.lstrip().upper().startswith("SELECT") and "ORDER BY" in statement:
+                statements.append(statement)
+
+        for sort in [key for field in fields for key in (field, f"-{field}")]:
+            whole = client.get(feature.url, params={"sort": sort}, headers=auth_headers).json()
+            expected = [item["id"] for item in whole["items"]]
+            assert len(expected) == ROWS
+            # The two rows without a value come together, at one end (which depends on the
+            # database and the direction).
+            empty = [n for n, item in enumerate(whole["items"]) if item[sort.lstrip("-")] is None]
+            assert empty in ([0, 1], [ROWS - 2, ROWS - 1]), (sort, empty)
+            event.listen(connection, "before_cursor_execute", remember)
+            try:
+                pages = pages_by_cursor(
+                    client, auth_headers, feature.url, {"sort": sort, "limit": limit}
+                )
+            finally:
+                event.remove(connection, "before_cursor_execute", remember)
+            assert [row for page in pages for row in page] == expected, sort
+        # Each statement reads one range; an OR of both makes the database read the index
+        # from its start and filter, however deep the page.
+        assert statements
+        assert [statement for statement in statements if " OR " in statement.upper()] == []
 
 
 def test_cursors_page_through_a_filtered_list(

@@ -2,7 +2,7 @@
 
 from typing import Any, ClassVar, Generic, TypeVar
 
-from sqlalchemy import Table, and_, inspect, or_, tuple_
+from sqlalchemy import Table, and_, inspect, tuple_
 from sqlmodel import Session, SQLModel, func, select
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -85,8 +85,9 @@ class TableRepository(Generic[ModelT]):
         """One page of the rows ``statement`` selects, in ``query``'s order, and their count.
 
         The page is read in the order of its columns' index, from the cursor's key on (a
-        range of the index), with one row more than asked for: it tells there is a next page.
-        The count (only with ``include_total``) reads every match.
+        range of the index; sorted by an optional field, the rows with a value and those
+        without are two, read in turn), with one row more than asked for: it tells there is a
+        next page. The count (only with ``include_total``) reads every match.
         """
         total = None
         if query.include_total:
@@ -94,31 +95,42 @@ class TableRepository(Generic[ModelT]):
             total = self.session.exec(counted).one()
         table = self.model.__table__  # type: ignore[attr-defined]
         columns = [table.c[name] for name in query.sort_columns()]
-        position = query.cursor_key()
-        if position is not None:
-            statement = statement.where(self._after(columns, position, query.sort_descending()))
         order = [column.desc() if query.sort_descending() else column for column in columns]
-        page = statement.order_by(*order).offset(query.offset).limit(query.limit + 1)
-        return list(self.session.exec(page).all()), total
+        wanted = query.limit + 1
+        position = query.cursor_key()
+        if position is None:
+            page = statement.order_by(*order).offset(query.offset).limit(wanted)
+            return list(self.session.exec(page).all()), total
+        # A cursor comes without an offset (PageQuery refuses both).
+        rows: list[ModelT] = []
+        for zone in self._zones_after(columns, position, query.sort_descending()):
+            page = statement.where(zone).order_by(*order).limit(wanted - len(rows))
+            rows.extend(self.session.exec(page).all())
+            if len(rows) == wanted:
+                break
+        return rows, total
 
-    def _after(self, columns: list[Any], key: tuple[Any, ...], descending: bool) -> Any:
-        """Rows after ``key`` in the order of ``columns`` (each ascending, or each descending).
+    def _zones_after(self, columns: list[Any], key: tuple[Any, ...], descending: bool) -> list[Any]:
+        """Conditions for the rows after ``key`` in the order of ``columns``, one per range.
 
-        Only the first column may hold NULL (an optional field sorted by); the others are
-        created_at and the id. The databases put NULL at opposite ends: after every value on
-        PostgreSQL, before every value on SQLite; the rows are read in the database's order.
+        The columns are each ascending, or each descending. Only the first may hold NULL (an
+        optional field sorted by); the others are created_at and the id. The databases put
+        NULL at opposite ends: after every value on PostgreSQL, before every value on SQLite.
+        Rows with a value and rows with NULL are two ranges of the sort's index: read in turn,
+        each is a search from its start. Asked for at once (an OR), the database reads the
+        index from the beginning and filters: a page at row 30 000 read 30 000 rows.
         """
         first, rest = columns[0], columns[1:]
         beyond = tuple_(*columns) < key if descending else tuple_(*columns) > key
         if not first.nullable:
-            return beyond
+            return [beyond]
         nulls_last = self.session.get_bind().dialect.name == "postgresql"
         nulls_come_after_values = nulls_last != descending
         if key[0] is not None:
             # A NULL in the first column makes the row comparison unknown: never true.
-            return or_(beyond, first.is_(None)) if nulls_come_after_values else beyond
+            return [beyond, first.is_(None)] if nulls_come_after_values else [beyond]
         rest_beyond = tuple_(*rest) < key[1:] if descending else tuple_(*rest) > key[1:]
         after_in_nulls = and_(first.is_(None), rest_beyond)
         if nulls_come_after_values:
-            return after_in_nulls
-        return or_(after_in_nulls, first.is_not(None))
+            return [after_in_nulls]
+        return [after_in_nulls, first.is_not(None)]
