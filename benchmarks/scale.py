@@ -1,8 +1,13 @@
 """How list pages and audit trails scale: 1 000 vs 100 000 rows, 10 000 vs 1 000 000 audit rows.
 
-Run inside a generated service with the default answers (its own environment):
+Run inside a generated service with the default answers (its own environment), best with one
+optional field added to its feature, so that a sort by an optional field is timed too:
 
-    cd SERVICE && uv run python /path/to/benchmarks/scale.py [SMALL_DATABASE_URL LARGE_DATABASE_URL]
+    FIELDS='name:str(120), description:text?, price:decimal(10,2), in_stock:bool=true'
+    copier copy --trust --defaults --vcs-ref HEAD --data "fields=$FIELDS, released_on:date?" \
+        /path/to/this/clone SERVICE
+    cd SERVICE && uv sync
+    uv run python /path/to/benchmarks/scale.py [SMALL_DATABASE_URL LARGE_DATABASE_URL]
 
 One database per size (two SQLite files in a temporary folder by default; two empty
 PostgreSQL databases otherwise): each gets its products (SQLAlchemy Core, in bulk) and ten
@@ -15,9 +20,15 @@ requests each):
 - ``filtered_page``: the first page of ``in_stock=true``; ``sorted_page``: sorted by name;
 - ``deep_offset``: 20 rows at offset size - 40; ``deep_cursor``: the same rows by cursor;
 - ``audit_page``: the first page of 20 of the trail; ``audit_cursor``: its second, by cursor;
+- ``optional_sort_cursor``: 20 rows by cursor a third of the way into ``sort=released_on``,
+  ``optional_sort_end_cursor``: near its end; ``optional_sort_desc_cursor`` and
+  ``optional_sort_desc_end_cursor``: the same in ``sort=-released_on``. Three rows in ten have
+  no date, and each database sorts them at one end (PostgreSQL last, SQLite first): the pages
+  a third in are among the dated rows, and one of the two pages near an end among the others;
 - ``create``: one POST (what the indexes cost a write).
 
-A service without cursors (an older release) gets no cursor figures. It prints the query plan
+A service without cursors (an older release) gets no cursor figures; one without
+``released_on``, no optional-sort figures. It prints the query plan
 of each statement it times (the SQL the service sent, explained with its parameters) and the
 ratios of the large size to the small one, as JSON.
 """
@@ -28,7 +39,7 @@ import sys
 import tempfile
 import time
 from contextlib import ExitStack
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from uuid import uuid4
@@ -50,6 +61,11 @@ REPEATS = 25
 CREATES = 200
 URL = "/catalog/products"
 SECRET = "scale-benchmark-secret-that-is-long-enough"
+# The optional field of the service's feature that the optional-sort pages sort by, if it has it.
+OPTIONAL_SORT = "released_on"
+HAS_OPTIONAL_SORT = OPTIONAL_SORT in Product.model_fields
+# Rows without a value: three in ten, so that they are a range of their own in the sort's index.
+NULL_EVERY = (0, 1, 2)
 # A bearer token with every permission (the same secret signs it for both services).
 HEADERS = {
     "Authorization": "Bearer "
@@ -93,6 +109,7 @@ def fill(engine: Engine, size: int) -> None:
                     "price": Decimal("1.00"),
                     "in_stock": n % 2 == 0,
                 }
+                | optional_value(n)
                 for n in range(first, min(size, first + BATCH))
             ]
             connection.execute(insert(Product), rows)
@@ -107,6 +124,14 @@ def fill(engine: Engine, size: int) -> None:
         # without statistics (nothing runs ANALYZE there).
         with engine.begin() as connection:
             connection.execute(text("ANALYZE"))
+
+
+def optional_value(n: int) -> dict[str, date | None]:
+    """The optional sort field of product ``n``: none for three in ten, else a date in 25 years."""
+    if not HAS_OPTIONAL_SORT:
+        return {}
+    value = None if n % 10 in NULL_EVERY else date(2000, 1, 1) + timedelta(days=n * 7 % 9_000)
+    return {OPTIONAL_SORT: value}
 
 
 class StatementLog:
@@ -179,9 +204,20 @@ def pages_of(client: TestClient, size: int, trail: str, headers: dict[str, str])
     # The cursor after row size - 41 (limit and offset are not part of a cursor's scope).
     deep = next_cursor(client, f"{URL}?limit=1&offset={size - 41}", headers)
     second = next_cursor(client, f"{trail}?limit=20", headers)
-    if deep is not None and second is not None:
-        pages["deep_cursor"] = f"{URL}?limit=20&after={deep}"
-        pages["audit_cursor"] = f"{trail}?limit=20&after={second}"
+    if deep is None or second is None:
+        return pages
+    pages["deep_cursor"] = f"{URL}?limit=20&after={deep}"
+    pages["audit_cursor"] = f"{trail}?limit=20&after={second}"
+    if HAS_OPTIONAL_SORT:
+        # A cursor keeps its sort: the page after it is asked for with the same ``sort``.
+        for order, sort in (("", OPTIONAL_SORT), ("_desc", f"-{OPTIONAL_SORT}")):
+            for place, offset in (("", size // 3), ("_end", size - 41)):
+                url = f"{URL}?limit=1&offset={offset}&sort={sort}"
+                after = next_cursor(client, url, headers)
+                if after is not None:
+                    pages[f"optional_sort{order}{place}_cursor"] = (
+                        f"{URL}?limit=20&sort={sort}&after={after}"
+                    )
     return pages
 
 
