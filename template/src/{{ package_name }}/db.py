@@ -2,10 +2,10 @@
 
 import select
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from alembic import command
 from alembic.autogenerate import compare_metadata
@@ -30,6 +30,8 @@ CONNECT_RETRY_DELAY_SECONDS = 1.0
 SQLITE_LOCK_WAIT_SECONDS = 30.0
 
 logger = get_logger(__name__)
+
+ResultT = TypeVar("ResultT")
 
 
 def create_db_engine(database_url: str, *, pool_size: int = 10, max_overflow: int = 0) -> Engine:
@@ -168,6 +170,23 @@ async def release_session(session: Session) -> None:
         await run_in_threadpool(close_session, session)
     else:
         close_session(session)
+
+
+async def in_worker_thread(session: Session, call: Callable[..., ResultT], *args: Any) -> ResultT:
+    """``call(*args)`` in a worker thread, ``session`` closed there after it.
+
+    A read leaves its transaction open, and closing the session ends it on the database: done
+    in the same trip, that costs the request no second hand-over to a thread. What the call
+    returns stays readable: its rows were loaded, and a change's commit keeps them so.
+    """
+
+    def call_then_close() -> ResultT:
+        try:
+            return call(*args)
+        finally:
+            close_session(session)
+
+    return await run_in_threadpool(call_then_close)
 
 
 def close_session(session: Session) -> None:

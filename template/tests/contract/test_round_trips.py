@@ -172,3 +172,19 @@ def test_a_create_and_a_read_each_go_to_a_worker_thread_once(
     assert response.status_code == 200, response.text
     # The read, and closing its session in the same trip: that ends the read's transaction.
     assert len(thread_trips) == 1, thread_trips
+
+
+@pytest.mark.parametrize("url", ["/audit/changes", "/audit/verify"])
+def test_the_change_feed_and_the_chain_check_each_go_to_a_worker_thread_once(
+    client: TestClient,
+    auth_headers: Headers,
+    feature: FeatureUnderTest,
+    thread_trips: list[str],
+    url: str,
+) -> None:
+    feature.create(client, auth_headers, 0)
+    thread_trips.clear()
+    response = client.get(url, headers=auth_headers)
+    assert response.status_code == 200, response.text
+    # Reading every feature's audit rows, and closing the session in the same trip.
+    assert len(thread_trips) == 1, thread_trips
