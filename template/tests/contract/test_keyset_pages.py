@@ -6,6 +6,8 @@ passed back as ``after`` it gives the rows after that key, a range of the sort's
 
 import base64
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, get_args
 
 import pytest
@@ -32,6 +34,23 @@ def optional_sorts(feature: FeatureUnderTest) -> list[str]:
         for key in sort_keys(feature)
         if key in fields and type(None) in get_args(fields[key].annotation)
     ]
+
+
+@contextmanager
+def page_reads(connection: Connection) -> Iterator[list[tuple[str, Any]]]:
+    """The page reads (SELECTs with an ORDER BY) sent on ``connection`` inside the block."""
+    reads: list[tuple[str, Any]] = []
+
+    def remember(*arguments: Any) -> None:
+        _, _, statement, parameters, _, _ = arguments
+        if statement.lstrip().upper().startswith("SELECT") and "ORDER BY" in statement:
+            reads.append((statement, parameters))
+
+    event.listen(connection, "before_cursor_execute", remember)
+    try:
+        yield reads
+    finally:
+        event.remove(connection, "before_cursor_execute", remember)
 
 
 def create_rows_with_ties(client: TestClient, headers: Headers, feature: FeatureUnderTest) -> None:
@@ -103,12 +122,6 @@ if FEATURES_WITH_OPTIONAL_SORTS:  # otherwise every sort is by a required field:
                 body.update(dict.fromkeys(fields, None))
             assert client.post(feature.url, json=body, headers=auth_headers).status_code == 201
         statements: list[str] = []
-
-        def remember(*arguments: Any) -> None:
-            statement = arguments[2]
-            if statement.lstrip().upper().startswith("SELECT") and "ORDER BY" in statement:
-                statements.append(statement)
-
         for sort in [key for field in fields for key in (field, f"-{field}")]:
             whole = client.get(feature.url, params={"sort": sort}, headers=auth_headers).json()
             expected = [item["id"] for item in whole["items"]]
@@ -117,13 +130,11 @@ if FEATURES_WITH_OPTIONAL_SORTS:  # otherwise every sort is by a required field:
             # database and the direction).
             empty = [n for n, item in enumerate(whole["items"]) if item[sort.lstrip("-")] is None]
             assert empty in ([0, 1], [ROWS - 2, ROWS - 1]), (sort, empty)
-            event.listen(connection, "before_cursor_execute", remember)
-            try:
+            with page_reads(connection) as reads:
                 pages = pages_by_cursor(
                     client, auth_headers, feature.url, {"sort": sort, "limit": limit}
                 )
-            finally:
-                event.remove(connection, "before_cursor_execute", remember)
+            statements.extend(statement for statement, _ in reads)
             assert [row for page in pages for row in page] == expected, sort
         # Each statement reads one range; an OR of both makes the database read the index
         # from its start and filter, however deep the page.
@@ -244,19 +255,9 @@ def test_the_default_list_order_is_read_from_an_index_without_sorting(
     client: TestClient, auth_headers: Headers, feature: FeatureUnderTest, connection: Connection
 ) -> None:
     create_rows_with_ties(client, auth_headers, feature)
-    statements: list[tuple[str, Any]] = []
-
-    def remember(*arguments: Any) -> None:
-        _, _, statement, parameters, _, _ = arguments
-        if statement.lstrip().upper().startswith("SELECT") and "ORDER BY" in statement:
-            statements.append((statement, parameters))
-
-    event.listen(connection, "before_cursor_execute", remember)
-    try:
+    with page_reads(connection) as statements:
         first = client.get(feature.url, params={"limit": 2}, headers=auth_headers).json()
         client.get(feature.url, params={"after": first["next_cursor"]}, headers=auth_headers)
-    finally:
-        event.remove(connection, "before_cursor_execute", remember)
     assert len(statements) == 2
     index = f"ix_{feature.name}_by_created_at"
     for statement, parameters in statements:
