@@ -28,9 +28,9 @@ requests each):
 - ``create``: one POST (what the indexes cost a write).
 
 A service without cursors (an older release) gets no cursor figures; one without
-``released_on``, no optional-sort figures. It prints the query plan
-of each statement it times (the SQL the service sent, explained with its parameters) and the
-ratios of the large size to the small one, as JSON.
+``released_on``, no optional-sort figures. It prints the query plan of each statement it times
+(the SQL the service sent, explained with its parameters) and the ratios of the large size to
+the small one, as JSON.
 """
 
 import json
@@ -64,8 +64,9 @@ SECRET = "scale-benchmark-secret-that-is-long-enough"
 # The optional field of the service's feature that the optional-sort pages sort by, if it has it.
 OPTIONAL_SORT = "released_on"
 HAS_OPTIONAL_SORT = OPTIONAL_SORT in Product.model_fields
-# Rows without a value: three in ten, so that they are a range of their own in the sort's index.
-NULL_EVERY = (0, 1, 2)
+# Product n has no date when n % 10 is one of these: three in ten, a range of their own in the
+# sort's index.
+UNDATED = (0, 1, 2)
 # A bearer token with every permission (the same secret signs it for both services).
 HEADERS = {
     "Authorization": "Bearer "
@@ -130,7 +131,7 @@ def optional_value(n: int) -> dict[str, date | None]:
     """The optional sort field of product ``n``: none for three in ten, else a date in 25 years."""
     if not HAS_OPTIONAL_SORT:
         return {}
-    value = None if n % 10 in NULL_EVERY else date(2000, 1, 1) + timedelta(days=n * 7 % 9_000)
+    value = None if n % 10 in UNDATED else date(2000, 1, 1) + timedelta(days=n * 7 % 9_000)
     return {OPTIONAL_SORT: value}
 
 
