@@ -1,17 +1,15 @@
-"""A real restart of the PostgreSQL server under concurrent writers: only 201s and 503s.
+"""A real restart of a PostgreSQL server under concurrent writers: only 201s and 503s.
 
-This test restarts the machine's PostgreSQL cluster (``pg_ctlcluster ... restart``, as root),
-so every other test using the server at that moment loses its connections. It waits until
-the server answers again before it ends. The service's own suite stages a gentler outage
-(a proxy it cuts) on every run; this one checks the real thing, end to end over HTTP.
+The server is a throwaway cluster of the test's own (initdb on a free port), restarted with
+``pg_ctl restart`` and removed afterwards: the machine's shared server, which other tests and
+other work use, is never touched. The service's own suite stages a gentler outage (a proxy it
+cuts) on every run; this one checks the real thing, end to end over HTTP.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import secrets
-import subprocess
 import threading
 import time
 from collections import Counter
@@ -23,18 +21,15 @@ from urllib.parse import urlsplit
 
 import psycopg
 import pytest
-from psycopg import sql
 
 from tests.conftest import Service
 from tests.live_service import RunningService, serving
+from tests.throwaway_postgres import Cluster, throwaway_cluster
 
-ADMIN_URL = os.environ.get("POSTGRES_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-CLUSTERS = Path("/etc/postgresql")
 WRITERS = 8
 # Writers run this long before the restart, and this long after the server answers again.
 BEFORE_RESTART_SECONDS = 2.0
 AFTER_RESTART_SECONDS = 3.0
-READY_TIMEOUT_SECONDS = 60.0
 
 # It serves a generated service: the generation tier too.
 pytestmark = [pytest.mark.postgres, pytest.mark.generation]
@@ -52,34 +47,10 @@ class Outcomes:
 
 
 @pytest.fixture
-def fresh_database() -> Iterator[str]:
-    """A new database (its SQLAlchemy URL), dropped afterwards on a connection made then."""
-    name = f"cbs_restart_{secrets.token_hex(4)}"
-    with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    server = ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://")
-    yield f"{server}/{name}"
-    # The restart closed every connection opened before it: open a new one to clean up.
-    with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
-        admin.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
-
-
-def restart_postgres() -> float:
-    """Restart the local cluster and wait until it accepts connections; return the seconds."""
-    (version,) = [path.name for path in CLUSTERS.iterdir()]
-    address = urlsplit(ADMIN_URL)
-    started = time.monotonic()
-    subprocess.run(
-        ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "restart"],
-        check=True,
-        capture_output=True,
-        timeout=READY_TIMEOUT_SECONDS,
-    )
-    ready = ["pg_isready", "-q", "-h", address.hostname or "127.0.0.1", "-p", str(address.port)]
-    while subprocess.run(ready, check=False).returncode != 0:
-        assert time.monotonic() - started < READY_TIMEOUT_SECONDS, "PostgreSQL did not come back"
-        time.sleep(0.2)
-    return time.monotonic() - started
+def cluster() -> Iterator[Cluster]:
+    """A PostgreSQL server of this test's own, to restart."""
+    with throwaway_cluster() as started:
+        yield started
 
 
 def write_until(
@@ -110,9 +81,10 @@ def write_until(
 
 
 def test_a_postgres_restart_under_concurrent_writers_gives_only_201_and_503(
-    service: Callable[[str], Service], fresh_database: str, tmp_path: Path
+    service: Callable[[str], Service], cluster: Cluster, tmp_path: Path
 ) -> None:
-    env = {"DATABASE_URL": fresh_database}
+    database_url = cluster.admin_url.replace("postgresql://", "postgresql+psycopg://")
+    env = {"DATABASE_URL": database_url}
     stop, restarted, outcomes = threading.Event(), threading.Event(), Outcomes()
     with serving(service("default"), env, tmp_path / "service.log") as live:
         writers = [
@@ -123,7 +95,7 @@ def test_a_postgres_restart_under_concurrent_writers_gives_only_201_and_503(
             writer.start()
         try:
             time.sleep(BEFORE_RESTART_SECONDS)
-            downtime = restart_postgres()
+            downtime = cluster.restart()
             restarted.set()
             time.sleep(AFTER_RESTART_SECONDS)
         finally:
@@ -131,7 +103,7 @@ def test_a_postgres_restart_under_concurrent_writers_gives_only_201_and_503(
             for writer in writers:
                 writer.join(timeout=60)
         log = live.log_entries()
-    with psycopg.connect(fresh_database.replace("+psycopg", "")) as connection:
+    with psycopg.connect(cluster.admin_url) as connection:
         entities = sorted(str(row[0]) for row in connection.execute("SELECT id FROM product"))
         audited = sorted(
             str(row[0]) for row in connection.execute("SELECT product_id FROM product_audit")
