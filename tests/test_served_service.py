@@ -274,7 +274,7 @@ def test_an_outside_schemathesis_run_with_every_check_finds_nothing(
     running: RunningService,
 ) -> None:
     # Every check, stateful phase included: the service's schemathesis.toml (read from the
-    # working directory) turns them all on and narrows the two the README explains.
+    # working directory) turns them all on and narrows those its docs/api.md explains.
     assert (running.service.path / "schemathesis.toml").is_file()
     result = run(
         [

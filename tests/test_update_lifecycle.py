@@ -512,7 +512,7 @@ def test_removing_a_feature_keeps_its_migration_and_data_until_the_team_drops_th
     assert "Branch name 'category' in revision category_0001 already used" in clash.stderr
     early_copy.unlink()
 
-    # The README's procedure: drop the feature from `features` at the current release...
+    # docs/updates.md's procedure: drop the feature from `features` at the current release...
     removed = service.uv_run(
         "copier",
         "update",

@@ -3,8 +3,8 @@
 A create is two INSERTs (the entity and its audit row: the first link of its hash chain needs
 no read) and an update one SELECT (the row and its version, to compare and to audit old
 values), one UPDATE, one SELECT of the entity's newest audit hash (the link the new audit row
-chains to, through the trail index) and one INSERT; nothing reads a written row back. The
-service's README says why each statement is there.
+chains to, through the trail index) and one INSERT; nothing reads a written row back.
+docs/database.md says why each statement is there.
 
 The same for the trips between the event loop and a worker thread, where the database work
 runs: one per request, which also closes the session (and so ends a read's transaction).
