@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 import shutil
 import sqlite3
 import stat
@@ -90,7 +91,7 @@ def releases(tmp_path_factory: pytest.TempPathFactory) -> Path:
     with (template / "template/README.md.jinja").open("a") as readme:
         readme.write(f"\n{RELEASE_NOTE}\n")
     docs = template / "template/docs"
-    docs.mkdir()
+    docs.mkdir(exist_ok=True)
     (docs / "operations.md").write_text("# Operations\n\nRestart the service after editing .env.\n")
     release(template, "0.2.0")
     edit(template / SETTINGS_TEMPLATE, "default=60, ge=1", "default=45, ge=1")
@@ -199,8 +200,11 @@ def assert_tree_is_a_fresh_render(
     vcs_ref: str,
     features: list[dict[str, str]],
     team_edits: dict[str, tuple[str, str]] | None = None,
+    team_files: tuple[str, ...] = (),
 ) -> None:
     """``root`` holds what a new service of ``features`` at ``vcs_ref`` holds, plus the edits.
+
+    ``team_edits`` are edits of the template's files, ``team_files`` files of the team's own.
 
     How an update or add-feature reaches a tree is what these tests are about; whether such a
     tree passes its gates is what the answer sets' services (and one end-to-end test here)
@@ -214,6 +218,8 @@ def assert_tree_is_a_fresh_render(
     for path, (old, new) in (team_edits or {}).items():
         edit(fresh / path, old, new)
     ours, theirs = tree(root), tree(fresh)
+    for path in team_files:
+        assert ours.pop(path, None) is not None, f"{path} is missing"
     for made_per_copy in (".env", "uv.lock"):
         ours.pop(made_per_copy, None)
         theirs.pop(made_per_copy, None)
@@ -560,7 +566,23 @@ def test_removing_a_feature_keeps_its_migration_and_data_until_the_team_drops_th
     assert {"category", "category_audit"}.isdisjoint(table_names(sqlite_file))
     assert_ok(service.uv_run("alembic", "check", env=env))
     commit_all(root, "Drop the category tables")
-    assert_gates_pass(service)
+    # The service is now a new one-feature service (the default answer set, whose gates run
+    # elsewhere) plus two migrations: the gates that read those, and the service's migration
+    # tests, which run them on fresh databases too.
+    [dropping] = (root / VERSIONS).glob("rev_*_drop_category_*.py")
+    migrations = (kept.relative_to(root).as_posix(), dropping.relative_to(root).as_posix())
+    assert_tree_is_a_fresh_render(root, releases, "0.1.0", [PRODUCT], team_files=migrations)
+    assert_ok(service.uv_run("ruff", "check", "."))
+    assert_ok(service.uv_run("ruff", "format", "--check", "--diff", "."))
+    checked = service.uv_run("mypy")
+    assert_ok(checked)
+    assert "Success: no issues found" in checked.stdout
+    migration_tests = service.uv_run(
+        "pytest", "-q", "-p", "no:cacheprovider", "tests/test_migrations.py"
+    )
+    assert_ok(migration_tests)
+    assert " passed" in migration_tests.stdout
+    assert not re.search(r"failed|error|skipped", migration_tests.stdout.splitlines()[-1])
 
 
 def test_services_check_for_conflict_markers_before_every_commit(tmp_path: Path) -> None:
