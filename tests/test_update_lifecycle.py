@@ -201,10 +201,13 @@ def assert_tree_is_a_fresh_render(
     features: list[dict[str, str]],
     team_edits: dict[str, tuple[str, str]] | None = None,
     team_files: tuple[str, ...] = (),
+    made_by_running: tuple[str, ...] = (),
 ) -> None:
     """``root`` holds what a new service of ``features`` at ``vcs_ref`` holds, plus the edits.
 
-    ``team_edits`` are edits of the template's files, ``team_files`` files of the team's own.
+    ``team_edits`` are edits of the template's files to make in the fresh render too;
+    ``team_files`` are files the team wrote or edited, left out (the caller checks them);
+    ``made_by_running`` files the service wrote (a SQLite database), left out too.
 
     How an update or add-feature reaches a tree is what these tests are about; whether such a
     tree passes its gates is what the answer sets' services (and one end-to-end test here)
@@ -219,6 +222,9 @@ def assert_tree_is_a_fresh_render(
         edit(fresh / path, old, new)
     ours, theirs = tree(root), tree(fresh)
     for path in team_files:
+        assert ours.pop(path, None) is not None, f"{path} is missing"
+        theirs.pop(path, None)
+    for path in made_by_running:
         assert ours.pop(path, None) is not None, f"{path} is missing"
     for made_per_copy in (".env", "uv.lock"):
         ours.pop(made_per_copy, None)
@@ -657,4 +663,13 @@ def test_a_release_that_changes_the_shared_core_touches_no_feature_file(tmp_path
     for path, content in team_files.items():
         assert (root / path).read_bytes() == content
     assert leftover_conflicts(root) == []
-    assert_gates_pass(service)
+    # The rest is a new service of release 0.2.0: its gates, and the contract suite and tests
+    # of the feature whose rule the team wrote, which now run on the changed core.
+    assert_tree_is_a_fresh_render(root, template, "0.2.0", features, team_files=tuple(team_files))
+    assert_ok(service.uv_run("ruff", "check", "."))
+    assert_ok(service.uv_run("ruff", "format", "--check", "--diff", "."))
+    checked = service.uv_run("mypy")
+    assert_ok(checked)
+    assert "Success: no issues found" in checked.stdout
+    product_tests = ("tests/features/test_product.py", "tests/contract", "-k", "product")
+    assert_suite_passed(service.uv_run("pytest", "-q", "-p", "no:cacheprovider", *product_tests))
