@@ -16,7 +16,7 @@ from sqlmodel import Session
 from audit_tampering import audit_guard_disabled
 from factories import Mint
 from features_under_test import PROBLEM_JSON, FeatureUnderTest
-from shared.db.models.audit_models.audit_chain import compute_row_hash
+from shared.db.models.audit_models.audit_chain import compute_row_hash, row_hash_of
 from shared.services.audit_verification import rows_in_time_order
 from shared.services.audited_editor_service import AuditedEditorService
 
@@ -39,6 +39,23 @@ def entity_with_four_entries(
     assert client.post(f"{url}/restore", headers=headers).status_code == 200
     trail = feature.audit_trail(client, headers, entity["id"])
     return entity["id"], [entry["id"] for entry in reversed(trail)]
+
+
+def test_a_snapshot_hashes_alike_as_written_and_as_the_database_gives_it_back(
+    feature: FeatureUnderTest,
+) -> None:
+    # JSON columns give lists back for tuples, and whole numbers without their ".0".
+    model = feature.api.service.audit_model
+    entity = {model.entity_id_field(): "e-1", "id": "a-1"}
+    written = {"tags": ("a", 2.0), "nested": {"n": [1.0, {"k": 3.5}]}}
+    read_back = {"tags": ["a", 2], "nested": {"n": [1, {"k": 3.5}]}}
+    assert row_hash_of(model, {**entity, "data_snapshot": written}) == row_hash_of(
+        model, {**entity, "data_snapshot": read_back}
+    )
+    changed = {"tags": ["a", 3], "nested": {"n": [1, {"k": 3.5}]}}
+    assert row_hash_of(model, {**entity, "data_snapshot": written}) != row_hash_of(
+        model, {**entity, "data_snapshot": changed}
+    )
 
 
 def verify(client: TestClient, headers: Headers, feature: FeatureUnderTest) -> dict[str, Any]:
