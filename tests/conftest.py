@@ -20,7 +20,6 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
-from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -131,11 +130,7 @@ class Service:
 
     def uv_run(self, *args: str, env: Mapping[str, str] | None = None) -> Completed:
         """Run a command in the service's own environment, and say how it went."""
-        cache = os.environ.get("MYPY_CACHE_DIR")
-        # mypy runs one at a time across workers: they share one cache (see mypy_cache).
-        turn = FileLock(f"{cache}.lock") if cache and args[:1] == ("mypy",) else nullcontext()
-        with turn:
-            result = run([uv(), "run", "--frozen", *args], cwd=self.path, env=env)
+        result = run([uv(), "run", "--frozen", *args], cwd=self.path, env=env)
         outcome = "passed" if result.returncode == 0 else f"exit {result.returncode}"
         announce(f"{self.name}: {' '.join(args)} {outcome} in {result.seconds:.1f}s")
         return result
@@ -210,14 +205,15 @@ def shared_dir(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Path
 
 
 @pytest.fixture(scope="session", autouse=True)
-def mypy_cache(shared_dir: Path) -> Iterator[Path]:
-    """One mypy cache for every service the run checks, instead of one per service.
+def mypy_cache(shared_dir: Path, worker_id: str) -> Iterator[Path]:
+    """One mypy cache for every service a worker checks, instead of one per service.
 
     Services share their third-party packages (uv links them from its cache) and most of their
     own modules' text; mypy rechecks whatever differs, by content, so the verdict is the same.
-    Workers take turns with it (:meth:`Service.uv_run`): mypy does not share a cache at once.
+    One per worker: mypy does not share a cache with a run beside it, and a worker waiting for
+    the other's turn would sit idle longer than its own first run takes.
     """
-    cache = shared_dir / "mypy-cache"
+    cache = shared_dir / f"mypy-cache-{worker_id}"
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("MYPY_CACHE_DIR", str(cache))
         yield cache
