@@ -210,8 +210,7 @@ def mypy_cache(shared_dir: Path, worker_id: str) -> Iterator[Path]:
 
     Services share their third-party packages (uv links them from its cache) and most of their
     own modules' text; mypy rechecks whatever differs, by content, so the verdict is the same.
-    One per worker: mypy does not share a cache with a run beside it, and a worker waiting for
-    the other's turn would sit idle longer than its own first run takes.
+    One per worker: mypy does not share a cache with a run beside it.
     """
     cache = shared_dir / f"mypy-cache-{worker_id}"
     with pytest.MonkeyPatch.context() as patch:
