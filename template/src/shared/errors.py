@@ -56,3 +56,11 @@ class MissingPerformerError(DomainError):
 
 class UnavailableError(DomainError):
     """The database (or another service relied on) can't answer now; retrying later may work."""
+
+
+class HookContractError(Exception):
+    """A feature's hook broke its contract (``after_change`` changed its entity, say).
+
+    Not a DomainError: it is a mistake in the service's code, not a refusal to show a caller.
+    The change rolls back and the request answers 500, with the hook named in the log.
+    """

@@ -15,6 +15,7 @@ from sqlmodel import Session, select
 from factories import CONCURRENT_WRITERS, TEST_USER
 from features_under_test import FeatureUnderTest
 from shared.errors import PreconditionFailedError
+from shared.models.minimal_user import MinimalUser
 from shared.services.audited_editor_service import AuditedEditorService, ChangeOrigin
 
 Service = AuditedEditorService[Any, Any, Any, Any]
@@ -113,7 +114,7 @@ def test_a_refused_business_rule_writes_nothing(
     service = feature.api.service(session)
     refusals: list[dict[str, Any]] = []
 
-    def refuse(values: dict[str, Any]) -> None:
+    def refuse(values: dict[str, Any], _user: MinimalUser) -> None:
         refusals.append(values)
         msg = "refused by a business rule"
         raise ValueError(msg)

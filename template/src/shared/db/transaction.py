@@ -1,7 +1,7 @@
 """The unit of work: a change and its audit row are committed together, or not at all."""
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
@@ -18,6 +18,10 @@ COMMIT_OUTCOME_UNKNOWN = (
 )
 
 
+# The session's open unit of work, in ``session.info``: what runs once it commits.
+_AFTER_COMMIT = "unit_of_work_after_commit"
+
+
 @contextmanager
 def transaction(session: Session) -> Iterator[Session]:
     """Commit what the block flushed if it succeeds; roll everything back if it raises.
@@ -28,22 +32,56 @@ def transaction(session: Session) -> Iterator[Session]:
     concurrent writer changed the row first, becomes a :class:`PreconditionFailedError`; a
     database that becomes unavailable during the commit, an :class:`UnavailableError` saying
     that the outcome is unknown (it is never retried here: the commit may have happened).
+
+    Inside another unit of work on the same session (a service called from a hook of
+    another's change), the block joins it: it flushes, and the outer one commits both changes
+    or rolls both back.
     """
+    if _AFTER_COMMIT in session.info:
+        with _translating_errors():
+            yield session
+            session.flush()
+        return
+    callbacks: list[Callable[[], None]] = []
+    session.info[_AFTER_COMMIT] = callbacks
     try:
-        _begin_writing(session)
-        yield session
-        _commit(session)
-    except IntegrityError as error:
-        session.rollback()
-        msg = "the change conflicts with data already stored"
-        raise ConflictError(msg) from error
-    except StaleDataError as error:
-        session.rollback()
-        msg = "the entity was changed by someone else since it was read"
-        raise PreconditionFailedError(msg) from error
+        with _translating_errors():
+            _begin_writing(session)
+            yield session
+            _commit(session)
     except BaseException:
         session.rollback()
         raise
+    finally:
+        del session.info[_AFTER_COMMIT]
+    for callback in callbacks:
+        callback()
+
+
+def after_commit(session: Session, callback: Callable[[], None]) -> None:
+    """Run ``callback`` once the session's unit of work has committed (now, if none is open).
+
+    A change's log event goes through this: a change made inside another's unit of work is
+    logged only if that one commits.
+    """
+    callbacks = session.info.get(_AFTER_COMMIT)
+    if callbacks is None:
+        callback()
+    else:
+        callbacks.append(callback)
+
+
+@contextmanager
+def _translating_errors() -> Iterator[None]:
+    """The database's refusals of a change as the domain errors that name them."""
+    try:
+        yield
+    except IntegrityError as error:
+        msg = "the change conflicts with data already stored"
+        raise ConflictError(msg) from error
+    except StaleDataError as error:
+        msg = "the entity was changed by someone else since it was read"
+        raise PreconditionFailedError(msg) from error
 
 
 def _begin_writing(session: Session) -> None:

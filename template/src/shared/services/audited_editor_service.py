@@ -5,11 +5,14 @@ committed once, or rolled back together. It checks versions (If-Match), unique f
 soft-delete state, writes the audit row with its changes, and logs the event. A feature's
 service (``ProductEditorService``) names its types, keeps the seed's verbs
 (``create_product(data, created_by_user)`` ...) and holds the feature's business rules in
-the hooks below; a fix to this machinery is a change to this one file.
+the hooks below, and its own audited commands (:meth:`AuditedEditorService.perform`); a fix to
+this machinery is a change to this one file.
 """
 
+import inspect
 import json
-from collections.abc import Iterator
+import warnings
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,16 +26,17 @@ from pydantic_core import to_jsonable_python
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from shared.db.models.audit_models.audit_base import AuditBase
+from shared.db.models.audit_models.audit_base import ACTION_CODE_LENGTH, AuditBase
 from shared.db.models.audit_models.audit_chain import row_hash_of
 from shared.db.models.base_model import EntityBase, new_id, utc_now
 from shared.db.repositories.audit_repository.audit_repository import AuditRepository
 from shared.db.repositories.repository import Repository
 from shared.db.repositories.table_repository import TableRepository
-from shared.db.transaction import transaction
+from shared.db.transaction import after_commit, transaction
 from shared.errors import (
     ConflictError,
     GoneError,
+    HookContractError,
     MissingPerformerError,
     NotFoundError,
     PreconditionFailedError,
@@ -49,8 +53,21 @@ CreateT = TypeVar("CreateT", bound=InputDTO)
 UpdateT = TypeVar("UpdateT", bound=UpdateDTO)
 
 # The four changes every feature audits; a feature's action-code enum has one member for each,
-# its value the feature's name and the change (PRODUCT_CREATED ... PRODUCT_RESTORED).
+# its value the feature's name and the change (PRODUCT_CREATED ... PRODUCT_RESTORED). A
+# feature's own commands add theirs (``extra_actions``; see ``perform``).
 CHANGE_KINDS = ("CREATED", "UPDATED", "DELETED", "RESTORED")
+# A command's kind: upper-case words joined by underscores (PLACED, SHIPPED_ABROAD).
+ACTION_KIND_CHARACTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
+# The hooks and the number of parameters each takes, the acting user included. A hook written
+# before hooks received the user (release 0.2.0) still works: it is called without it.
+HOOK_PARAMETERS = {
+    "validate_create": 2,
+    "validate_update": 3,
+    "validate_delete": 2,
+    "validate_restore": 2,
+    "prepare_change": 3,
+    "after_change": 3,
+}
 # The columns every entity has (id, version, timestamps): a snapshot holds them beside the
 # feature's own fields, and a revert never sets them from it.
 ENTITY_COLUMNS = frozenset(EntityBase.model_fields)
@@ -86,15 +103,25 @@ class AuditedEditorService(Generic[EntityT, AuditT, CreateT, UpdateT]):
 
     and everything else follows from them: the feature's name is its table's (``product``),
     its repositories are the ones declared for its two tables, its action codes are its audit
-    table's, its unique fields are its table's unique columns. The seed's verbs are this
-    class's under the feature's names (``create_product = AuditedEditorService.create``).
+    table's (and ``extra_actions``), its unique fields are its table's unique columns. The
+    seed's verbs (``create_product`` ...) are the feature's methods over :meth:`create` and
+    the others: the routes call them, so overriding either name changes both.
 
-    Business rules go in a feature's service as overrides of the hooks; they refuse a change
-    by raising a DomainError (``shared.errors``), which rolls the whole change back:
+    Business rules go in a feature's service as overrides of the hooks. Each receives the
+    acting user; a validation refuses by raising a DomainError (``shared.errors``), which
+    rolls the whole change back:
 
-    - ``validate_create(self, values)``: before a new entity is stored;
-    - ``validate_update(self, entity, updates)``: before the fields in ``updates`` change;
-    - ``after_change(self, entity, action)``: after any change, inside its transaction.
+    - ``validate_create(values, user)``: before a new entity is stored;
+    - ``validate_update(entity, updates, user)``: before the fields in ``updates`` change (a
+      revert and a command run it too);
+    - ``validate_delete(entity, user)``, ``validate_restore(entity, user)``: before a soft
+      delete, before a restore;
+    - ``prepare_change(entity, action, user)``: before the row is written; what it sets on
+      the entity is stored, in the audit snapshot and in the change's old and new values;
+    - ``after_change(entity, action, user)``: after the row and its audit row are written, in
+      the same transaction, for writes to other tables through their own services (which join
+      the transaction, audited). Changing the entity there is refused with a
+      :class:`~shared.errors.HookContractError`: it would be a version with no audit row.
     """
 
     # Read from the subclass's type arguments and tables when it is defined (see below).
@@ -112,6 +139,11 @@ class AuditedEditorService(Generic[EntityT, AuditT, CreateT, UpdateT]):
     # Decimal fields and their scale: values are rounded to it, as the database stores them,
     # so that the entity in memory is the row as stored and needs no reload after a write.
     decimal_scales: ClassVar[dict[str, int]]
+    # The feature's own fields: its table's columns but those every entity has.
+    field_names: ClassVar[tuple[str, ...]]
+    # The kinds of the feature's own audited commands (``perform``): ("PLACED",) is recorded
+    # as PRODUCT_PLACED.
+    extra_actions: ClassVar[tuple[str, ...]] = ()
 
     repository: Repository[EntityT]
     audit_repo: AuditRepository[AuditT]
@@ -137,12 +169,23 @@ class AuditedEditorService(Generic[EntityT, AuditT, CreateT, UpdateT]):
             None,
         )
         if arguments is None:
+            # A subclass of a feature's service (a team's, or a test's): its hooks and its
+            # commands are checked, the feature is its parent's.
+            _adapt_hooks(cls)
+            _check_extra_actions(cls)
+            cls.actions = _with_extra_actions(cls.audit_actions(), cls.name, cls.extra_actions)
             return
         cls.entity_model, cls.audit_model, cls.create_model, cls.update_model = arguments
         cls.name = str(cls.entity_model.__tablename__)
         cls.noun = cls.name.replace("_", " ")
-        cls.actions = cls.audit_model.model_fields["action_code"].annotation  # type: ignore[assignment]
+        _adapt_hooks(cls)
+        _check_extra_actions(cls)
+        standard = cls.audit_actions()
+        cls.actions = _with_extra_actions(standard, cls.name, cls.extra_actions)
         columns = cls.entity_model.__table__.columns  # type: ignore[attr-defined]
+        cls.field_names = tuple(
+            column.name for column in columns if column.name not in ENTITY_COLUMNS
+        )
         cls.unique_fields = tuple(column.name for column in columns if column.unique)
         cls.decimal_scales = {
             column.name: column.type.scale
@@ -151,22 +194,51 @@ class AuditedEditorService(Generic[EntityT, AuditT, CreateT, UpdateT]):
             and not isinstance(column.type, sa.Float)
             and column.type.scale is not None
         }
-        values = {member.value for member in cls.actions}
+        values = {member.value for member in standard}
         missing = [code for code in _action_codes(cls.name) if code not in values]
         if missing:
-            msg = f"{cls.actions.__name__} lacks the action codes {', '.join(missing)}"
+            msg = f"{standard.__name__} lacks the action codes {', '.join(missing)}"
             raise TypeError(msg)
+
+    @classmethod
+    def audit_actions(cls) -> type[StrEnum]:
+        """The feature's action-code enum, as its audit table declares it (the four changes)."""
+        annotation = cls.audit_model.model_fields["action_code"].annotation
+        # ``ProductAuditActionCodeEnum | str``: the enum, and the text of a command's code.
+        codes: type[StrEnum] = next(
+            argument
+            for argument in (*get_args(annotation), annotation)
+            if isinstance(argument, type) and issubclass(argument, StrEnum)
+        )
+        return codes
+
+    def action(self, kind: str) -> StrEnum:
+        """The action code of a change of ``kind``: ``UPDATED`` is ``PRODUCT_UPDATED``."""
+        return self.actions(f"{self.name.upper()}_{kind}")
 
     # -- Business-rule hooks: a feature overrides these ----------------------------------
 
-    def validate_create(self, values: dict[str, Any]) -> None:
+    def validate_create(self, values: dict[str, Any], user: MinimalUser) -> None:
         """Refuse a new entity that breaks a business rule, by raising a DomainError."""
 
-    def validate_update(self, entity: EntityT, updates: dict[str, Any]) -> None:
+    def validate_update(self, entity: EntityT, updates: dict[str, Any], user: MinimalUser) -> None:
         """Refuse a change (``updates``: the fields that change) by raising a DomainError."""
 
-    def after_change(self, entity: EntityT, action: StrEnum) -> None:
-        """React to a change inside its transaction: what this writes commits with it."""
+    def validate_delete(self, entity: EntityT, user: MinimalUser) -> None:
+        """Refuse to soft-delete ``entity``, by raising a DomainError."""
+
+    def validate_restore(self, entity: EntityT, user: MinimalUser) -> None:
+        """Refuse to bring back the soft-deleted ``entity``, by raising a DomainError."""
+
+    def prepare_change(self, entity: EntityT, action: StrEnum, user: MinimalUser) -> None:
+        """Set fields of ``entity`` before the change is written: they are stored and audited."""
+
+    def after_change(self, entity: EntityT, action: StrEnum, user: MinimalUser) -> None:
+        """React to a written change, inside its transaction, by writing to other tables.
+
+        Another feature's service made with ``self.session`` joins this change's transaction:
+        its changes commit with this one, audited, or roll back with it.
+        """
 
     # -- Reads ----------------------------------------------------------------------------
 
@@ -279,12 +351,11 @@ class AuditedEditorService(Generic[EntityT, AuditT, CreateT, UpdateT]):
         """
         values = self._as_stored(data.model_dump())
         with self._naming_conflicts(values), transaction(self.session):
-            self.validate_create(values)
+            self.validate_create(values, created_by_user)
             # One moment for the whole change: created, last updated, and audited then.
             now = utc_now()
             entity = self.repository.model(**values, created_at=now, updated_at=now)
-            entity = self.repository.add(entity)
-            self._record(entity, "CREATED", created_by_user)
+            self._write(entity, "CREATED", created_by_user, now=now)
         self._log(entity.id, "created", created_by_user)
         return entity
 
@@ -312,13 +383,10 @@ class AuditedEditorService(Generic[EntityT, AuditT, CreateT, UpdateT]):
             self._check_version(entity, expected_versions)
             updates = _differences(entity, sent)
             if updates:
-                self.validate_update(entity, updates)
-                changes = _old_and_new(entity, updates)
-                for field, value in updates.items():
-                    setattr(entity, field, value)
-                entity.touch()
-                self.repository.add(entity)
-                self._record(entity, "UPDATED", updated_by_user, changes)
+                self.validate_update(entity, updates, updated_by_user)
+                before = self._fields(entity)
+                _assign(entity, updates)
+                self._write(entity, "UPDATED", updated_by_user, before=before)
         if updates:
             self._log(entity_id, "updated", updated_by_user, fields=list(updates))
         return entity
@@ -339,11 +407,11 @@ class AuditedEditorService(Generic[EntityT, AuditT, CreateT, UpdateT]):
         with self._change(entity_id):
             entity = self.get(entity_id)
             self._check_version(entity, expected_versions)
+            self.validate_delete(entity, deleted_by_user)
+            before = self._fields(entity)
             now = utc_now()
             entity.deleted_at = now
-            entity.touch(now)
-            self.repository.add(entity)
-            self._record(entity, "DELETED", deleted_by_user)
+            self._write(entity, "DELETED", deleted_by_user, before=before, now=now)
         self._log(entity_id, "deleted", deleted_by_user)
         return entity
 
@@ -367,10 +435,10 @@ class AuditedEditorService(Generic[EntityT, AuditT, CreateT, UpdateT]):
             if entity.deleted_at is None:
                 msg = f"{self.noun} {entity_id} is not deleted"
                 raise ConflictError(msg)
+            self.validate_restore(entity, restored_by_user)
+            before = self._fields(entity)
             entity.deleted_at = None
-            entity.touch()
-            self.repository.add(entity)
-            self._record(entity, "RESTORED", restored_by_user)
+            self._write(entity, "RESTORED", restored_by_user, before=before)
         self._log(entity_id, "restored", restored_by_user)
         return entity
 
@@ -386,6 +454,7 @@ class AuditedEditorService(Generic[EntityT, AuditT, CreateT, UpdateT]):
         The audit row's description names the entry and its changes hold old and new values,
         as an update's do. A deleted entity is restored by the revert (its row says so); a
         revert never deletes. A revert that changes nothing writes nothing, like an update.
+        It runs ``validate_update`` (and ``validate_restore`` when it restores).
 
         Raises:
             NotFoundError: no entity has this id, or it has no audit entry with ``entry_id``.
@@ -408,25 +477,73 @@ class AuditedEditorService(Generic[EntityT, AuditT, CreateT, UpdateT]):
             restoring = entity.deleted_at is not None
             if updates or restoring:
                 if updates:
-                    self.validate_update(entity, updates)
-                changes = _old_and_new(entity, updates)
+                    self.validate_update(entity, updates, reverted_by_user)
+                restored: dict[str, Any] = {}
                 note = f"reverted to entry {entry.id}"
                 if restoring:
-                    changes["deleted_at"] = {
+                    self.validate_restore(entity, reverted_by_user)
+                    restored["deleted_at"] = {
                         "old": to_jsonable_python(entity.deleted_at),
                         "new": None,
                     }
                     entity.deleted_at = None
                     note = f"{note}, restoring the deleted {self.noun}"
-                for field, value in updates.items():
-                    setattr(entity, field, value)
-                entity.touch()
-                self.repository.add(entity)
-                self._record(entity, "UPDATED", reverted_by_user, changes, note=note)
+                before = self._fields(entity)
+                _assign(entity, updates)
+                self._write(
+                    entity, "UPDATED", reverted_by_user, before=before, note=note, also=restored
+                )
         if updates or restoring:
             self._log(
                 entity_id, "reverted", reverted_by_user, entry_id=entry_id, fields=list(updates)
             )
+        return entity
+
+    def perform(
+        self,
+        entity_id: str,
+        kind: str,
+        user: MinimalUser,
+        expected_versions: frozenset[int] | None = None,
+        change: Callable[[EntityT], None] | None = None,
+    ) -> EntityT:
+        """Apply one of the feature's own commands to a live entity, audited as ``kind``.
+
+        ``kind`` is one of the service's ``extra_actions`` (``"PLACED"``, recorded as
+        ``INVOICE_PLACED``); ``change(entity)`` sets the fields the command changes (none: the
+        command is an event in the trail), and may refuse by raising a DomainError. The command
+        has every guarantee of an update: one transaction, the version check (If-Match), the
+        hooks (``validate_update`` sees the fields it changes), an audit row with old and new
+        values in the chain and the change feed, a log event. It always writes a version.
+
+        Raises:
+            NotFoundError: no live entity has this id.
+            ConflictError: a unique field's new value is taken.
+            PreconditionFailedError: the entity is at another version, or another writer
+                changed it first.
+            ValueError: ``kind`` is not one of the service's ``extra_actions``.
+        """
+        if kind not in self.extra_actions:
+            msg = (
+                f"{type(self).__name__} has no command {kind!r}: add it to extra_actions "
+                f"(it has {', '.join(self.extra_actions) or 'none'})"
+            )
+            raise ValueError(msg)
+        # Filled in below, so that a unique conflict can name the field and its value.
+        updates: dict[str, Any] = {}
+        with self._change(entity_id, updates):
+            entity = self.get(entity_id)
+            self._check_version(entity, expected_versions)
+            before = self._fields(entity)
+            if change is not None:
+                change(entity)
+            updates.update(self._as_stored(_differences(before, self._fields(entity))))
+            # The rule sees the entity as stored and the fields the command changes.
+            _assign(entity, {field: before[field] for field in updates})
+            self.validate_update(entity, updates, user)
+            _assign(entity, updates)
+            self._write(entity, kind, user, before=before)
+        self._log(entity_id, kind.lower(), user, fields=list(updates))
         return entity
 
     # -- Machinery ------------------------------------------------------------------------
@@ -495,23 +612,63 @@ class AuditedEditorService(Generic[EntityT, AuditT, CreateT, UpdateT]):
                 stored[field] = value.quantize(Decimal(1).scaleb(-scale), context=context)
         return stored
 
-    def _record(
+    def _fields(self, entity: EntityT) -> dict[str, Any]:
+        """The feature's own fields of ``entity`` and their values."""
+        return {field: getattr(entity, field) for field in self.field_names}
+
+    def _write(
         self,
         entity: EntityT,
         kind: str,
         user: MinimalUser,
-        changes: dict[str, Any] | None = None,
+        *,
+        before: dict[str, Any] | None = None,
+        now: datetime | None = None,
         note: str | None = None,
+        also: dict[str, Any] | None = None,
     ) -> None:
-        """Append the audit row of a change, in the change's transaction, then run the hook.
+        """Write a change to ``entity`` and its audit row, with the hooks around them.
+
+        ``before`` holds the feature's fields as stored (None for a new entity): the audit
+        row's changes are the fields that differ from it once ``prepare_change`` has run, plus
+        ``also``. The flush bumps the version.
 
         Raises:
             MissingPerformerError: ``user`` has an empty id or name (the change rolls back).
+            HookContractError: ``after_change`` changed the entity.
         """
         if not user.id.strip() or not user.full_name.strip():
             msg = "a change needs a performer with an id and a name (system_user for the service)"
             raise MissingPerformerError(msg)
-        action = self.actions(f"{self.name.upper()}_{kind}")
+        action = self.action(kind)
+        self.prepare_change(entity, action, user)
+        # What the hook set, as the database stores it (decimals at their scale).
+        fields = self._fields(entity)
+        _assign(entity, _differences(fields, self._as_stored(fields)))
+        changes = None
+        if before is not None:
+            changes = {**_old_and_new(before, self._fields(entity)), **(also or {})}
+            entity.touch(now)
+        self.repository.add(entity)
+        self._record(entity, action, user, changes or None, note)
+        written = entity.model_dump()
+        self.after_change(entity, action, user)
+        if entity.model_dump() != written:
+            msg = (
+                f"{type(self).__name__}.after_change changed the {self.noun} it was given, after "
+                "its audit row was written: set fields in prepare_change instead"
+            )
+            raise HookContractError(msg)
+
+    def _record(
+        self,
+        entity: EntityT,
+        action: StrEnum,
+        user: MinimalUser,
+        changes: dict[str, Any] | None = None,
+        note: str | None = None,
+    ) -> None:
+        """Append the audit row of a change, in the change's transaction."""
         description = action.value.replace("_", " ").capitalize()
         if note:
             description = f"{description}: {note}"
@@ -535,30 +692,100 @@ class AuditedEditorService(Generic[EntityT, AuditT, CreateT, UpdateT]):
         # The chain: a new entity has no earlier row (no query); a later change reads its
         # entity's newest row's hash through the trail index. Writers to one entity are
         # serialised by the version check, so two rows never claim the same predecessor.
-        if kind != "CREATED":
+        if not action.value.endswith("_CREATED"):
             row["previous_hash"] = self.audit_repo.latest_hash(entity.id)
         row["row_hash"] = row_hash_of(self.audit_model, row)
         self.audit_repo.append(row)
-        self.after_change(entity, action)
 
     def _log(self, entity_id: str, event: str, user: MinimalUser, **context: Any) -> None:
-        """Log a committed change as ``<feature>.<event>`` with the entity's id."""
+        """Log a change as ``<feature>.<event>`` with the entity's id, once it is committed."""
         ids = {f"{self.name}_id": entity_id, "user_id": user.id}
-        self.logger.info(f"{self.name}.{event}", **ids, **context)
+        after_commit(
+            self.session, lambda: self.logger.info(f"{self.name}.{event}", **ids, **context)
+        )
 
 
 def _action_codes(name: str) -> list[str]:
     return [f"{name.upper()}_{kind}" for kind in CHANGE_KINDS]
 
 
-def _differences(entity: EntityBase, values: dict[str, Any]) -> dict[str, Any]:
-    """The fields of ``values`` whose value differs from the entity's."""
-    return {field: value for field, value in values.items() if getattr(entity, field) != value}
+def _differences(stored: EntityBase | dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
+    """The fields of ``values`` whose value differs from the entity's (or the stored values')."""
+    if isinstance(stored, dict):
+        return {field: value for field, value in values.items() if stored[field] != value}
+    return {field: value for field, value in values.items() if getattr(stored, field) != value}
 
 
-def _old_and_new(entity: EntityBase, updates: dict[str, Any]) -> dict[str, Any]:
-    """An audit row's ``changes``: each updated field's stored and new value, as JSON."""
+def _assign(entity: EntityBase, values: dict[str, Any]) -> None:
+    for field, value in values.items():
+        setattr(entity, field, value)
+
+
+def _old_and_new(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    """An audit row's ``changes``: each changed field's stored and new value, as JSON."""
     return {
-        field: {"old": to_jsonable_python(getattr(entity, field)), "new": to_jsonable_python(value)}
-        for field, value in updates.items()
+        field: {"old": to_jsonable_python(before[field]), "new": to_jsonable_python(value)}
+        for field, value in after.items()
+        if before[field] != value
     }
+
+
+def _with_extra_actions(standard: type[StrEnum], name: str, kinds: tuple[str, ...]) -> Any:
+    """The feature's action codes: its enum's four, and one per command kind of its own."""
+    if not kinds:
+        return standard
+    prefix = name.upper()
+    members = [(member.name, member.value) for member in standard]
+    members += [(f"{prefix}_{kind}", f"{prefix}_{kind}") for kind in kinds]
+    # The same name as the feature's enum: it is the one schema of action codes the API shows.
+    return StrEnum(standard.__name__, members, module=standard.__module__)
+
+
+def _check_extra_actions(service: type[AuditedEditorService[Any, Any, Any, Any]]) -> None:
+    """Refuse, at import, a command kind that can't be an action code of its own."""
+    for kind in service.extra_actions:
+        if (
+            not kind
+            or not set(kind) <= ACTION_KIND_CHARACTERS
+            or not kind[0].isalpha()
+            or kind in CHANGE_KINDS
+        ):
+            msg = (
+                f"{service.__name__}.extra_actions: {kind!r} must be upper-case words joined by "
+                f"underscores, other than {', '.join(CHANGE_KINDS)}"
+            )
+            raise TypeError(msg)
+        if len(f"{service.name}_{kind}") > ACTION_CODE_LENGTH:
+            msg = (
+                f"{service.__name__}.extra_actions: {service.name.upper()}_{kind} is longer "
+                f"than an action code may be ({ACTION_CODE_LENGTH} characters)"
+            )
+            raise TypeError(msg)
+
+
+def _adapt_hooks(service: type[Any]) -> None:
+    """Let a hook written without the ``user`` parameter (before 0.3.0) still be called."""
+    for hook, count in HOOK_PARAMETERS.items():
+        function = service.__dict__.get(hook)
+        if function is None or not inspect.isfunction(function):
+            continue
+        parameters = list(inspect.signature(function).parameters.values())[1:]
+        if any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in parameters):
+            continue
+        if len(parameters) == count - 1:
+            warnings.warn(
+                f"{service.__name__}.{hook} takes no user: add a ``user: MinimalUser`` "
+                "parameter (every hook receives the acting user from 0.3.0 on)",
+                DeprecationWarning,
+                stacklevel=3,
+            )
+            setattr(service, hook, _called_without_user(function))
+
+
+def _called_without_user(hook: Callable[..., None]) -> Callable[..., None]:
+    def adapted(self: Any, *arguments: Any) -> None:
+        hook(self, *arguments[:-1])
+
+    adapted.__name__ = hook.__name__
+    adapted.__doc__ = hook.__doc__
+    return adapted

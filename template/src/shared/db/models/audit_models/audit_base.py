@@ -6,10 +6,12 @@ action-code enum.
 """
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import BigInteger, Index, Text, text
+from sqlalchemy import BigInteger, CheckConstraint, Dialect, Index, String, Text, text
 from sqlalchemy.orm import declared_attr
+from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
 from shared.db.models.base_model import (
@@ -22,6 +24,57 @@ from shared.db.models.base_model import (
     new_id,
     utc_now,
 )
+
+# An action code: the feature's name, then the change's kind (PRODUCT_CREATED, INVOICE_PLACED).
+ACTION_CODE_LENGTH = 64
+
+
+def action_code_check(entity_table: str) -> str:
+    """The CHECK constraint of an audit table's codes: each starts with its feature's name."""
+    return f"action_code LIKE '{entity_table.upper()}\\_%' ESCAPE '\\'"
+
+
+class ActionCodeType(TypeDecorator[str]):
+    """An audit table's action codes: its feature's enum's, and its own commands' codes.
+
+    Stored as text, not as a database enum or a list of values in a CHECK constraint, so that
+    a command a feature adds (``extra_actions`` of its service) needs no migration; the
+    table's CHECK constraint holds every code to the feature's prefix. Read back, a code of
+    the enum is its member, a command's code its text.
+    """
+
+    impl = String(ACTION_CODE_LENGTH)
+    cache_ok = True
+
+    def __init__(self, codes: type[StrEnum]) -> None:
+        super().__init__()
+        self.codes = codes
+
+    def process_bind_param(
+        self,
+        value: str | None,
+        dialect: Dialect,  # noqa: ARG002 (the same on every database)
+    ) -> str | None:
+        """Store the code's text."""
+        return None if value is None else str(value)
+
+    def process_result_value(
+        self,
+        value: str | None,
+        dialect: Dialect,  # noqa: ARG002 (the same on every database)
+    ) -> str | None:
+        """The enum's member for one of its codes; a command's code as it is."""
+        if value is None:
+            return None
+        try:
+            return self.codes(value)
+        except ValueError:
+            return value
+
+
+def action_code_column(codes: type[StrEnum]) -> Any:
+    """The column of an audit table that holds its rows' action codes (see ActionCodeType)."""
+    return Field(sa_type=ActionCodeType(codes), max_length=ACTION_CODE_LENGTH)
 
 
 def entity_reference(table: str) -> Any:
@@ -75,12 +128,14 @@ class AuditBase(SQLModel):
         return f"{str(cls.__tablename__).removesuffix('_audit')}_id"
 
     @declared_attr.directive
-    def __table_args__(cls) -> tuple[Index, Index]:  # noqa: N805 (a class-level directive)
-        """The indexes a trail is read by (one entity's rows in time order) and the feed's."""
+    def __table_args__(cls) -> tuple[Index, Index, CheckConstraint]:  # noqa: N805
+        """The trail's and the feed's indexes, and the check of the action codes."""
+        entity_table = str(cls.__tablename__).removesuffix("_audit")
         return (
             # Newest first by (created_at, id): a page of a trail is one range of this index.
             Index(f"ix_{cls.__tablename__}_trail", cls.entity_id_field(), "created_at", "id"),
             Index(f"ix_{cls.__tablename__}_feed", "transaction_id", "created_at", "id"),
+            CheckConstraint(action_code_check(entity_table), name="action_code"),
         )
 
     @property
