@@ -31,6 +31,8 @@ from filelock import FileLock
 from tests.answer_sets import ANSWER_SETS
 
 TEMPLATE_ROOT = Path(__file__).resolve().parents[1]
+# A team's files for a generated service (see team_code/README.md): its tests run there.
+collect_ignore = ["team_code"]
 # Steps of this process's work on generated services, not yet shown: see `report_progress`.
 _progress: list[str] = []
 # Generated services install their own dependencies; a cold cache downloads them once.

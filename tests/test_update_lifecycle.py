@@ -297,8 +297,8 @@ def test_an_update_keeps_the_team_edits_and_brings_the_release_and_a_new_feature
             '    support_email: str = "support@example.com"\n',
         ),
         PRODUCT_SERVICE: (
-            "    restore_product = AuditedEditorService.restore\n",
-            "    restore_product = AuditedEditorService.restore\n"
+            "        return self.restore(product_id, restored_by_user, expected_versions)\n",
+            "        return self.restore(product_id, restored_by_user, expected_versions)\n\n"
             "    # How the admin console names several of them.\n"
             '    plural_noun = "products"\n',
         ),
@@ -602,9 +602,9 @@ def test_services_check_for_conflict_markers_before_every_commit(tmp_path: Path)
 
 # A business rule as a team writes one: a hook of its feature's thin editor service.
 PRODUCT_RULE = (
-    "    restore_product = AuditedEditorService.restore\n",
-    "    restore_product = AuditedEditorService.restore\n\n"
-    "    def validate_create(self, values: dict[str, Any]) -> None:\n"
+    "        return self.restore(product_id, restored_by_user, expected_versions)\n",
+    "        return self.restore(product_id, restored_by_user, expected_versions)\n\n"
+    "    def validate_create(self, values: dict[str, Any], user: MinimalUser) -> None:\n"
     '        """A product\'s name holds a letter (the team\'s rule)."""\n'
     '        if not any(character.isalpha() for character in values["name"]):\n'
     '            msg = "a product name needs a letter"\n'
@@ -627,6 +627,13 @@ def test_a_product_name_needs_a_letter(client: TestClient, auth_headers: dict[st
     assert response.status_code == 409
     assert "needs a letter" in response.json()["detail"]
 """
+# The team's files of the purchase order (tests/team_code), where the service has them.
+TEAM_CODE = Path(__file__).parent / "team_code"
+PURCHASE_ORDER_TEAM_FILES = (
+    "src/shared/services/sales_services/purchase_order_editor_service.py",
+    f"{PACKAGE}/routers/sales_routers/purchase_order_router.py",
+    "tests/features/test_purchase_order.py",
+)
 AUDITED_SERVICE_TEMPLATE = "template/src/shared/services/audited_editor_service.py"
 OLD_DESCRIPTION = "description = f\"{description}: {', '.join(changes)}\""
 NEW_DESCRIPTION = "description = f\"{description} ({', '.join(changes)})\""
@@ -644,10 +651,13 @@ def test_a_release_that_changes_the_shared_core_touches_no_feature_file(tmp_path
     edit(service_file, *PRODUCT_RULE_IMPORTS[2:])
     with (root / "tests/features/test_product.py").open("a") as tests:
         tests.write(PRODUCT_RULE_TEST)
-    commit_all(root, "Team edits: a product rule and its test")
+    # The purchase order's rules, a command of its own, its routes and their tests.
+    for path in PURCHASE_ORDER_TEAM_FILES:
+        shutil.copyfile(TEAM_CODE / Path(path).name, root / path)
+    commit_all(root, "Team edits: a product rule, purchase orders placed, and their tests")
     team_files = {
         path: (root / path).read_bytes()
-        for path in (PRODUCT_SERVICE, "tests/features/test_product.py")
+        for path in (PRODUCT_SERVICE, "tests/features/test_product.py", *PURCHASE_ORDER_TEAM_FILES)
     }
     # A release that changes how every feature's audit rows describe an update.
     edit(template / AUDITED_SERVICE_TEMPLATE, OLD_DESCRIPTION, NEW_DESCRIPTION)
@@ -671,5 +681,13 @@ def test_a_release_that_changes_the_shared_core_touches_no_feature_file(tmp_path
     checked = service.uv_run("mypy")
     assert_ok(checked)
     assert "Success: no issues found" in checked.stdout
-    product_tests = ("tests/features/test_product.py", "tests/contract", "-k", "product")
-    assert_suite_passed(service.uv_run("pytest", "-q", "-p", "no:cacheprovider", *product_tests))
+    # The features the team wrote code for: their own tests, the contract suite (every hook and
+    # a command of the suite's own), and the fuzzing of the team's routes.
+    team_tests = (
+        "tests/features",
+        "tests/contract",
+        "tests/test_api_properties.py",
+        "-k",
+        "product or purchase_order or teams_own or exercised",
+    )
+    assert_suite_passed(service.uv_run("pytest", "-q", "-p", "no:cacheprovider", *team_tests))

@@ -245,7 +245,7 @@ def port_the_rule(path: Path) -> None:
     with path.open("a") as service:
         service.write(
             "\n"
-            "    def validate_create(self, values: dict[str, Any]) -> None:\n"
+            "    def validate_create(self, values: dict[str, Any], user: MinimalUser) -> None:\n"
             '        """Refuse a price above ``MAX_PRICE``."""\n'
             '        if values["price"] > MAX_PRICE:\n'
             '            msg = f"a product costs at most {MAX_PRICE}"\n'
