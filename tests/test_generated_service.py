@@ -120,8 +120,7 @@ def test_the_default_service_has_the_seed_files_at_the_seed_paths(
     assert "class ProductAuditRepository(AuditRepository[ProductAudit]):" in repository
     assert "get_by_product_id = AuditRepository.get_trail" in repository
     editor = (root / "src/shared/services/catalog_services/product_editor_service.py").read_text()
-    assert "    def create_product(\n" in editor
-    assert "        return self.create(data, created_by_user)\n" in editor
+    assert "create_product = AuditedEditorService.seed_create" in editor
     logger = (root / "src/shared/logging/logger.py").read_text()
     assert "setLevel" not in logger.split("def configure_logging")[0]
     assert "addHandler" not in logger.split("def configure_logging")[0]

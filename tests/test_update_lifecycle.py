@@ -297,8 +297,8 @@ def test_an_update_keeps_the_team_edits_and_brings_the_release_and_a_new_feature
             '    support_email: str = "support@example.com"\n',
         ),
         PRODUCT_SERVICE: (
-            "        return self.restore(product_id, restored_by_user, expected_versions)\n",
-            "        return self.restore(product_id, restored_by_user, expected_versions)\n\n"
+            "    restore_product = AuditedEditorService.seed_restore\n",
+            "    restore_product = AuditedEditorService.seed_restore\n\n"
             "    # How the admin console names several of them.\n"
             '    plural_noun = "products"\n',
         ),
@@ -602,8 +602,8 @@ def test_services_check_for_conflict_markers_before_every_commit(tmp_path: Path)
 
 # A business rule as a team writes one: a hook of its feature's thin editor service.
 PRODUCT_RULE = (
-    "        return self.restore(product_id, restored_by_user, expected_versions)\n",
-    "        return self.restore(product_id, restored_by_user, expected_versions)\n\n"
+    "    restore_product = AuditedEditorService.seed_restore\n",
+    "    restore_product = AuditedEditorService.seed_restore\n\n"
     "    def validate_create(self, values: dict[str, Any], user: MinimalUser) -> None:\n"
     '        """A product\'s name holds a letter (the team\'s rule)."""\n'
     '        if not any(character.isalpha() for character in values["name"]):\n'
@@ -618,6 +618,9 @@ PRODUCT_RULE_IMPORTS = (
     "from shared.models.catalog_models.product_dtos import ",
     "from shared.errors import ConflictError\n"
     "from shared.models.catalog_models.product_dtos import ",
+    "from shared.services.audited_editor_service import ",
+    "from shared.models.minimal_user import MinimalUser\n"
+    "from shared.services.audited_editor_service import ",
 )
 PRODUCT_RULE_TEST = """
 
@@ -648,7 +651,8 @@ def test_a_release_that_changes_the_shared_core_touches_no_feature_file(tmp_path
     service_file = root / PRODUCT_SERVICE
     edit(service_file, *PRODUCT_RULE)
     edit(service_file, *PRODUCT_RULE_IMPORTS[:2])
-    edit(service_file, *PRODUCT_RULE_IMPORTS[2:])
+    edit(service_file, *PRODUCT_RULE_IMPORTS[2:4])
+    edit(service_file, *PRODUCT_RULE_IMPORTS[4:])
     with (root / "tests/features/test_product.py").open("a") as tests:
         tests.write(PRODUCT_RULE_TEST)
     # The purchase order's rules, a command of its own, its routes and their tests.

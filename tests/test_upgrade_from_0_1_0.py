@@ -207,8 +207,9 @@ def test_a_0_1_0_service_keeps_its_edits_through_the_documented_upgrade(
     assert_ok(migrated)
     # The migrations since 0.1.0: the caller_request_id column of every audit table (0.2.0),
     # the hash chain's columns and the change feed's position and index (issue 12), then the
-    # list indexes that keyset pages read (issue 10).
-    applied = "applied: shared_0001, shared_0002, shared_0003"
+    # list indexes that keyset pages read (issue 10), then action codes open to a feature's
+    # own commands (issue 24).
+    applied = "applied: shared_0001, shared_0002, shared_0003, shared_0004"
     assert migrated.stdout.strip() == applied, migrated.explain()
     assert_ok(service.uv_run(SLUG, "db", "check"))
 
@@ -235,6 +236,12 @@ def port_the_rule(path: Path) -> None:
         "from shared.models.catalog_models.product_dtos import ",
         "from shared.errors import ConflictError\n"
         "from shared.models.catalog_models.product_dtos import ",
+    )
+    edit(
+        path,
+        "from shared.services.audited_editor_service import ",
+        "from shared.models.minimal_user import MinimalUser\n"
+        "from shared.services.audited_editor_service import ",
     )
     edit(
         path,

@@ -104,8 +104,9 @@ class AuditedEditorService(Generic[EntityT, AuditT, CreateT, UpdateT]):
     and everything else follows from them: the feature's name is its table's (``product``),
     its repositories are the ones declared for its two tables, its action codes are its audit
     table's (and ``extra_actions``), its unique fields are its table's unique columns. The
-    seed's verbs (``create_product`` ...) are the feature's methods over :meth:`create` and
-    the others: the routes call them, so overriding either name changes both.
+    seed's verbs (``create_product = AuditedEditorService.seed_create`` ...) call
+    :meth:`create` and the others as the feature's service has them, and the routes call the
+    seed's verbs: overriding either name changes both.
 
     Business rules go in a feature's service as overrides of the hooks. Each receives the
     acting user; a validation refuses by raising a DomainError (``shared.errors``), which
@@ -215,6 +216,51 @@ class AuditedEditorService(Generic[EntityT, AuditT, CreateT, UpdateT]):
     def action(self, kind: str) -> StrEnum:
         """The action code of a change of ``kind``: ``UPDATED`` is ``PRODUCT_UPDATED``."""
         return self.actions(f"{self.name.upper()}_{kind}")
+
+    # -- The seed's verbs ----------------------------------------------------------------
+    # A feature's service names them as the seed does (``create_product =
+    # AuditedEditorService.seed_create``); each calls the verb as the service has it, so an
+    # override of ``create`` is what ``create_product`` runs too.
+
+    def seed_get(self, entity_id: str) -> EntityT:
+        """``get_<feature>``: :meth:`get`, as the feature's service has it."""
+        return self.get(entity_id)
+
+    def seed_list(self, query: ListQuery) -> tuple[list[EntityT], int | None]:
+        """``list_<features>``: :meth:`list_page`, as the feature's service has it."""
+        return self.list_page(query)
+
+    def seed_create(self, data: CreateT, created_by_user: MinimalUser) -> EntityT:
+        """``create_<feature>``: :meth:`create`, as the feature's service has it."""
+        return self.create(data, created_by_user)
+
+    def seed_update(
+        self,
+        entity_id: str,
+        data: UpdateT,
+        updated_by_user: MinimalUser,
+        expected_versions: frozenset[int] | None = None,
+    ) -> EntityT:
+        """``update_<feature>``: :meth:`update`, as the feature's service has it."""
+        return self.update(entity_id, data, updated_by_user, expected_versions)
+
+    def seed_delete(
+        self,
+        entity_id: str,
+        deleted_by_user: MinimalUser,
+        expected_versions: frozenset[int] | None = None,
+    ) -> EntityT:
+        """``delete_<feature>``: :meth:`delete`, as the feature's service has it."""
+        return self.delete(entity_id, deleted_by_user, expected_versions)
+
+    def seed_restore(
+        self,
+        entity_id: str,
+        restored_by_user: MinimalUser,
+        expected_versions: frozenset[int] | None = None,
+    ) -> EntityT:
+        """``restore_<feature>``: :meth:`restore`, as the feature's service has it."""
+        return self.restore(entity_id, restored_by_user, expected_versions)
 
     # -- Business-rule hooks: a feature overrides these ----------------------------------
 
