@@ -32,12 +32,13 @@ class PurchaseOrderEditorService(
     """Create, read, change, soft-delete and restore purchase orders, each change audited."""
 
     # The machinery is AuditedEditorService's (template-owned); it learns the feature from the
-    # four types above. Business rules go here, as overrides of its hooks, and the
-    # purchase order's own audited commands as methods over its ``perform`` (see its
-    # docstring and docs/api.md).
+    # four types above and its two repositories below, which each service makes with its
+    # session. Business rules go here, as overrides of its hooks, and the feature's own
+    # audited commands as methods over its ``perform`` (see docs/business-rules.md).
 
+    repository_type = PurchaseOrderRepository
+    audit_repository_type = PurchaseOrderAuditRepository
     purchase_order_repo: PurchaseOrderRepository
-    audit_repo: PurchaseOrderAuditRepository
 
     # The seed's verbs, which the routes call. Each runs the shared verb of its name as this
     # class has it, so a rule written as an override of either name (create_purchase_order or

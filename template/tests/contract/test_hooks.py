@@ -6,6 +6,7 @@ team writes it in the feature's own file: the hooks, a command of its own (``per
 override of a verb.
 """
 
+import types
 from enum import StrEnum
 from typing import Any
 
@@ -332,3 +333,23 @@ def test_a_hook_written_before_hooks_received_the_user_still_runs(
         service_type = team_service(feature, validate_create=validate_create)
     create_one(session, feature, service_type)
     assert len(seen) == 1
+
+
+def test_a_service_naming_another_tables_repository_is_refused_at_import(
+    feature: FeatureUnderTest,
+) -> None:
+    audit_repository = feature.api.service.audit_repository_type
+    with pytest.raises(TypeError, match="repository_type is"):
+        team_service(feature, repository_type=audit_repository)
+
+
+def test_a_service_that_names_no_repositories_gets_those_of_its_tables(
+    feature: FeatureUnderTest,
+) -> None:
+    # As a feature's service written before services named them (release 0.2.0).
+    base = feature.api.service
+    types_of_feature = (base.entity_model, base.audit_model, base.create_model, base.update_model)
+    generic: Any = AuditedEditorService
+    earlier: type[Service] = types.new_class("EarlierService", (generic[types_of_feature],))
+    assert earlier.repository_type is base.repository_type
+    assert earlier.audit_repository_type is base.audit_repository_type

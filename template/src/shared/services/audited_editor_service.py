@@ -146,14 +146,18 @@ class AuditedEditorService(Generic[EntityT, AuditT, CreateT, UpdateT]):
     # as PRODUCT_PLACED.
     extra_actions: ClassVar[tuple[str, ...]] = ()
 
+    # The feature's repository classes, which its service names (``repository_type =
+    # ProductRepository``); each service makes one of each with its session.
+    repository_type: ClassVar[type[Repository[Any]]]
+    audit_repository_type: ClassVar[type[AuditRepository[Any]]]
     repository: Repository[EntityT]
     audit_repo: AuditRepository[AuditT]
 
     def __init__(self, session: Session, origin: ChangeOrigin | None = None) -> None:
         self.session = session
         self.origin = origin or ChangeOrigin()
-        self.repository = TableRepository.for_model(self.entity_model)(session)
-        self.audit_repo = TableRepository.for_model(self.audit_model)(session)
+        self.repository = self.repository_type(session)
+        self.audit_repo = self.audit_repository_type(session)
         # The seed's name for the feature's repository: ``product_repo``.
         setattr(self, f"{self.name}_repo", self.repository)
         self.logger = get_logger(type(self).__module__)
@@ -174,6 +178,7 @@ class AuditedEditorService(Generic[EntityT, AuditT, CreateT, UpdateT]):
             # commands are checked, the feature is its parent's.
             _adapt_hooks(cls)
             _check_extra_actions(cls)
+            _check_repositories(cls)
             cls.actions = _with_extra_actions(cls.audit_actions(), cls.name, cls.extra_actions)
             return
         cls.entity_model, cls.audit_model, cls.create_model, cls.update_model = arguments
@@ -183,6 +188,7 @@ class AuditedEditorService(Generic[EntityT, AuditT, CreateT, UpdateT]):
         _check_extra_actions(cls)
         standard = cls.audit_actions()
         cls.actions = _with_extra_actions(standard, cls.name, cls.extra_actions)
+        _check_repositories(cls)
         columns = cls.entity_model.__table__.columns  # type: ignore[attr-defined]
         cls.field_names = tuple(
             column.name for column in columns if column.name not in ENTITY_COLUMNS
@@ -805,6 +811,28 @@ def _check_extra_actions(service: type[AuditedEditorService[Any, Any, Any, Any]]
             msg = (
                 f"{service.__name__}.extra_actions: {service.name.upper()}_{kind} is longer "
                 f"than an action code may be ({ACTION_CODE_LENGTH} characters)"
+            )
+            raise TypeError(msg)
+
+
+def _check_repositories(service: type[AuditedEditorService[Any, Any, Any, Any]]) -> None:
+    """Check the repository classes a feature's service names against its tables.
+
+    A service written before it named them (release 0.2.0) gets those its repositories'
+    modules declare for its tables.
+    """
+    for attribute, model in (
+        ("repository_type", service.entity_model),
+        ("audit_repository_type", service.audit_model),
+    ):
+        declared = service.__dict__.get(attribute)
+        if declared is None:
+            if not hasattr(service, attribute):
+                setattr(service, attribute, TableRepository.for_model(model))
+        elif declared.model is not model:
+            msg = (
+                f"{service.__name__}.{attribute} is {declared.__name__}, a repository of "
+                f"{declared.model.__name__}, not of {model.__name__}"
             )
             raise TypeError(msg)
 
