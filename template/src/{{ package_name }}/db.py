@@ -5,7 +5,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 from alembic import command
 from alembic.autogenerate import compare_metadata
@@ -32,14 +32,24 @@ SQLITE_LOCK_WAIT_SECONDS = 30.0
 logger = get_logger(__name__)
 
 ResultT = TypeVar("ResultT")
+# What a server DATABASE_URL reaches: the server itself (or a pooler in session mode), or a
+# pooler in transaction mode (the DATABASE_POOLER setting).
+DatabasePooler = Literal["none", "transaction"]
 
 
-def create_db_engine(database_url: str, *, pool_size: int = 10, max_overflow: int = 0) -> Engine:
+def create_db_engine(
+    database_url: str,
+    *,
+    pool_size: int = 10,
+    max_overflow: int = 0,
+    pooler: DatabasePooler = "none",
+) -> Engine:
     """Create the engine for ``database_url`` with the options its database needs.
 
     ``pool_size`` and ``max_overflow`` bound the connections of one process (server databases
     only): each server worker holds at most their sum, so a deployment of R replicas with W
-    workers each needs R * W * (pool_size + max_overflow) connections from the server.
+    workers each needs R * W * (pool_size + max_overflow) connections from the server, or
+    from the pooler that ``pooler`` names (``"transaction"``: a pooler in transaction mode).
     """
     url = make_url(database_url)
     # hide_parameters: a failed statement's error (and so the error log) names the statement
@@ -50,6 +60,7 @@ def create_db_engine(database_url: str, *, pool_size: int = 10, max_overflow: in
             pool_size=pool_size,
             max_overflow=max_overflow,
             hide_parameters=True,
+            connect_args=server_connect_args(pooler),
         )
         event.listen(engine, "do_connect", connect_with_one_retry)
         # Instead of SQLAlchemy's pre-ping, which costs a SELECT 1 round trip per request.
@@ -69,6 +80,18 @@ def create_db_engine(database_url: str, *, pool_size: int = 10, max_overflow: in
     )
     event.listen(engine, "connect", _enable_sqlite_foreign_keys)
     return engine
+
+
+def server_connect_args(pooler: DatabasePooler) -> dict[str, Any]:
+    """The driver's connection options for a server database reached through ``pooler``.
+
+    A pooler in transaction mode hands each transaction whichever server connection is free,
+    so nothing may outlive a transaction on the server. The service keeps no session state
+    (no session settings, advisory locks, LISTEN or temporary tables); what psycopg keeps is
+    its prepared statements, made on the server once a statement has run five times on a
+    connection: with ``prepare_threshold=None`` it prepares none.
+    """
+    return {"prepare_threshold": None} if pooler == "transaction" else {}
 
 
 def _enable_sqlite_foreign_keys(dbapi_connection: Any, _record: Any) -> None:
