@@ -131,6 +131,12 @@ def test_the_dockerfile_passes_hadolint_and_runs_the_service_unprivileged(
     assert f'ENTRYPOINT ["{script_of(root)}"]' in dockerfile
     ignored = (root / ".dockerignore").read_text().splitlines()
     assert {".env", ".venv/", ".git/", "*.db"} <= set(ignored)
+    # The optional pooler's image: Debian's PgBouncer, the one the pooler test runs behind.
+    pooler = "deploy/pgbouncer/Dockerfile"
+    passes(run([tool("hadolint"), "--failure-threshold", "style", pooler], cwd=root))
+    pooler_file = (root / pooler).read_text()
+    assert "apt-get install --yes --no-install-recommends pgbouncer=" in pooler_file
+    assert re.search(r"^USER 10001", pooler_file, re.MULTILINE)
 
 
 @pytest.mark.parametrize("name", ANSWER_SETS)
@@ -140,8 +146,9 @@ def test_the_compose_file_matches_the_compose_schema_and_scales_the_api(
     root = rendered(name)
     validator = [tool("check-jsonschema"), "--builtin-schema", "vendor.compose-spec"]
     passes(run([*validator, "compose.yaml"], cwd=root))
-    services = yaml.safe_load((root / "compose.yaml").read_text())["services"]
-    assert set(services) == {"db", "migrate", "api", "proxy"}
+    compose = yaml.safe_load((root / "compose.yaml").read_text())
+    services = compose["services"]
+    assert set(services) == {"db", "migrate", "api", "proxy", "pooler"}
     assert services["migrate"]["command"] == ["db", "upgrade"]
     assert services["migrate"]["depends_on"]["db"]["condition"] == "service_healthy"
     api = services["api"]
@@ -151,8 +158,36 @@ def test_the_compose_file_matches_the_compose_schema_and_scales_the_api(
     assert api["environment"]["JWT_SECRET"].startswith("${JWT_SECRET:?")
     assert services["proxy"]["ports"] == ["127.0.0.1:8000:8000"]
     assert services["proxy"]["depends_on"]["api"]["condition"] == "service_healthy"
-    for name_with_check in ("db", "api", "proxy"):
+    for name_with_check in ("db", "api", "proxy", "pooler"):
         assert services[name_with_check]["healthcheck"]["test"], name_with_check
+
+    # The pooler runs only with its profile; with it, the migration waits for it, and the
+    # settings the services share can point them at it.
+    pooler = services["pooler"]
+    assert pooler["profiles"] == ["pooler"]
+    assert pooler["build"] == "deploy/pgbouncer"
+    assert "ports" not in pooler
+    assert services["migrate"]["depends_on"]["pooler"] == {
+        "condition": "service_healthy",
+        "required": False,
+    }
+    settings = compose["x-service-settings"]
+    assert "@${DATABASE_HOST:-db:5432}/" in settings["DATABASE_URL"]
+    assert settings["DATABASE_POOLER"] == "${DATABASE_POOLER:-none}"
+    ini = pgbouncer_ini(compose["configs"]["pooler-config"]["content"])
+    assert ini["pool_mode"] == "transaction"
+    assert ini["listen_port"] == "6432"
+    assert ini["auth_file"].endswith("/userlist.txt")
+    targets = {config["source"]: config["target"] for config in pooler["configs"]}
+    assert targets["pooler-config"] == "/etc/pgbouncer/pgbouncer.ini"
+    assert targets["pooler-users"] == ini["auth_file"]
+
+
+def pgbouncer_ini(text: str) -> dict[str, str]:
+    """The settings of a pgbouncer.ini's [pgbouncer] section."""
+    section = text.split("[pgbouncer]", 1)[1]
+    pairs = (line.split("=", 1) for line in section.splitlines() if "=" in line)
+    return {key.strip(): value.strip() for key, value in pairs}
 
 
 @pytest.mark.parametrize("name", ANSWER_SETS)
@@ -191,3 +226,40 @@ def test_the_kubernetes_manifests_validate_and_fit_together(
     for container in (api, migrate):
         sources = {next(iter(source.values()))["name"] for source in container["envFrom"]}
         assert sources == {config_map, secret}
+    assert resources["ConfigMap"]["data"]["DATABASE_POOLER"] == "none"
+
+
+@pytest.mark.parametrize("name", ANSWER_SETS)
+def test_the_kubernetes_pooler_option_validates_and_fits_together(
+    rendered: RenderedFactory, name: str
+) -> None:
+    root = rendered(name)
+    manifests = sorted((root / KUBERNETES / "pooler").glob("*.yaml"))
+    passes(run([tool("kubernetes-validate"), "--strict", *map(str, manifests)], cwd=root))
+    resources = {
+        document["kind"]: document for path in manifests for document in load_documents(path)
+    }
+    assert set(resources) == {"ConfigMap", "Secret", "Deployment", "Service"}
+    ini = pgbouncer_ini(resources["ConfigMap"]["data"]["pgbouncer.ini"])
+    assert ini["pool_mode"] == "transaction"
+    assert "userlist.txt" in resources["Secret"]["stringData"]
+
+    deployment = resources["Deployment"]["spec"]
+    pod = deployment["template"]["spec"]
+    assert pod["securityContext"]["runAsNonRoot"] is True
+    [pooler] = pod["containers"]
+    assert pooler["securityContext"]["readOnlyRootFilesystem"] is True
+    assert {"cpu", "memory"} <= set(pooler["resources"]["limits"])
+    [port] = pooler["ports"]
+    assert port["containerPort"] == int(ini["listen_port"])
+    [mount] = pooler["volumeMounts"]
+    assert ini["auth_file"] == f"{mount['mountPath']}/userlist.txt"
+    [volume] = pod["volumes"]
+    mounted = {next(iter(source.values()))["name"] for source in volume["projected"]["sources"]}
+    assert mounted == {
+        resources["ConfigMap"]["metadata"]["name"],
+        resources["Secret"]["metadata"]["name"],
+    }
+    service = resources["Service"]["spec"]
+    assert service["selector"].items() <= deployment["template"]["metadata"]["labels"].items()
+    assert [entry["port"] for entry in service["ports"]] == [port["containerPort"]]
