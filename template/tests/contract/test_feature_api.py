@@ -414,6 +414,10 @@ def test_delete_and_restore_honour_if_match(
         ('W/"1"', 412),
         ('W/"1", W/"abc"', 412),
         ('"2"', 412),
+        # Strong comparison compares the tags as strings: "01" is not the tag of version 1.
+        ('"01"', 412),
+        ('"01", "001"', 412),
+        ('"01", "1"', 200),
     ],
 )
 def test_if_match_compares_strongly_against_the_current_version(
