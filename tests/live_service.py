@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import secrets
 import socket
 import subprocess
 import threading
@@ -10,12 +11,14 @@ import time
 import urllib.error
 import urllib.request
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
+from http.client import HTTPConnection, HTTPException
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -222,3 +225,38 @@ def race_for_one_version(
         statuses = Counter(pool.map(patch, range(CONCURRENT_WRITERS)))
     trail = live.request("GET", f"{item}/audit").body["items"]
     return statuses, [entry["action_code"] for entry in trail]
+
+
+def create_products_until(
+    live: RunningService,
+    stop: threading.Event,
+    answered: Callable[[int, float, Any], None],
+    dropped: Callable[[str], None],
+) -> None:
+    """Create products over one kept-alive connection until ``stop`` is set.
+
+    Each answer goes to ``answered`` (its status, when its request was sent by
+    ``time.monotonic()``, its body); each connection lost on the way goes to ``dropped``, and
+    the writer opens a new one.
+    """
+    address = urlsplit(live.base_url)
+    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {live.token}"}
+
+    def connect() -> HTTPConnection:
+        return HTTPConnection(address.hostname or "127.0.0.1", address.port, timeout=30)
+
+    connection = connect()
+    while not stop.is_set():
+        body = json.dumps({"name": f"Written {secrets.token_hex(4)}", "price": "1.00"})
+        sent = time.monotonic()
+        try:
+            connection.request("POST", "/catalog/products", body=body, headers=headers)
+            response = connection.getresponse()
+            payload = json.loads(response.read())
+        except (OSError, HTTPException) as error:
+            dropped(repr(error))
+            connection.close()
+            connection = connect()
+            continue
+        answered(response.status, sent, payload)
+    connection.close()

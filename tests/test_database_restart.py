@@ -8,22 +8,19 @@ cuts) on every run; this one checks the real thing, end to end over HTTP.
 
 from __future__ import annotations
 
-import json
-import secrets
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from http.client import HTTPConnection, HTTPException
 from pathlib import Path
-from urllib.parse import urlsplit
+from typing import Any
 
 import psycopg
 import pytest
 
 from tests.conftest import Service
-from tests.live_service import RunningService, serving
+from tests.live_service import RunningService, create_products_until, serving
 from tests.throwaway_postgres import Cluster, throwaway_cluster
 
 WRITERS = 8
@@ -56,28 +53,20 @@ def cluster() -> Iterator[Cluster]:
 def write_until(
     live: RunningService, stop: threading.Event, restarted: threading.Event, outcomes: Outcomes
 ) -> None:
-    """Create products over one kept-alive connection until ``stop``; record every outcome."""
-    address = urlsplit(live.base_url)
-    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {live.token}"}
-    connection = HTTPConnection(address.hostname or "127.0.0.1", address.port, timeout=30)
-    while not stop.is_set():
-        body = json.dumps({"name": f"Restarted {secrets.token_hex(4)}", "price": "1.00"})
-        try:
-            connection.request("POST", "/catalog/products", body=body, headers=headers)
-            response = connection.getresponse()
-            payload = json.loads(response.read())
-        except (OSError, HTTPException) as error:
-            with outcomes.lock:
-                outcomes.transport_errors.append(repr(error))
-            connection.close()
-            connection = HTTPConnection(address.hostname or "127.0.0.1", address.port, timeout=30)
-            continue
+    """Create products until ``stop``; record every outcome."""
+
+    def answered(status: int, _sent: float, payload: Any) -> None:
         with outcomes.lock:
-            outcomes.statuses[response.status] += 1
-            if response.status == 201:
+            outcomes.statuses[status] += 1
+            if status == 201:
                 outcomes.created_ids.append(payload["id"])
                 outcomes.created_after_restart += restarted.is_set()
-    connection.close()
+
+    def dropped(error: str) -> None:
+        with outcomes.lock:
+            outcomes.transport_errors.append(error)
+
+    create_products_until(live, stop, answered, dropped)
 
 
 def test_a_postgres_restart_under_concurrent_writers_gives_only_201_and_503(

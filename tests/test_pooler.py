@@ -11,23 +11,27 @@ through it; writers get only 201s, and 503s while the pooler itself is down.
 
 from __future__ import annotations
 
-import json
 import secrets
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from http.client import HTTPConnection, HTTPException
 from pathlib import Path
-from urllib.parse import urlsplit
+from typing import Any
 
 import psycopg
 import pytest
 from psycopg import sql
 
 from tests.conftest import Service
-from tests.live_service import CONCURRENT_WRITERS, RunningService, race_for_one_version, serving
+from tests.live_service import (
+    CONCURRENT_WRITERS,
+    RunningService,
+    create_products_until,
+    race_for_one_version,
+    serving,
+)
 from tests.test_postgres import ADMIN_URL
 from tests.throwaway_pgbouncer import SERVER_POOL_SIZE, Pooler, throwaway_pooler
 
@@ -82,32 +86,19 @@ def direct_url(database: str) -> str:
 
 
 def write_until(live: RunningService, stop: threading.Event, outcomes: Outcomes) -> None:
-    """Create products over one kept-alive connection until ``stop``; record every answer."""
-    address = urlsplit(live.base_url)
-    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {live.token}"}
+    """Create products until ``stop``; record every answer and when its request was sent."""
 
-    def connect() -> HTTPConnection:
-        return HTTPConnection(address.hostname or "127.0.0.1", address.port, timeout=30)
-
-    connection = connect()
-    while not stop.is_set():
-        body = json.dumps({"name": f"Pooled {secrets.token_hex(4)}", "price": "1.00"})
-        sent = time.monotonic()
-        try:
-            connection.request("POST", "/catalog/products", body=body, headers=headers)
-            response = connection.getresponse()
-            payload = json.loads(response.read())
-        except (OSError, HTTPException) as error:
-            with outcomes.lock:
-                outcomes.transport_errors.append(repr(error))
-            connection.close()
-            connection = connect()
-            continue
+    def answered(status: int, sent: float, payload: Any) -> None:
         with outcomes.lock:
-            outcomes.answers.append((response.status, sent))
-            if response.status == 201:
+            outcomes.answers.append((status, sent))
+            if status == 201:
                 outcomes.created_ids.append(payload["id"])
-    connection.close()
+
+    def dropped(error: str) -> None:
+        with outcomes.lock:
+            outcomes.transport_errors.append(error)
+
+    create_products_until(live, stop, answered, dropped)
 
 
 def test_two_instances_behind_pgbouncer_give_only_201_and_503_while_it_is_down(
