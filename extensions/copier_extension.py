@@ -76,6 +76,7 @@ class BackendServiceExtension(Extension):
             "features_problem": features.features_problem,
             "load_features": features.load_features,
             "domains": features.domains,
+            "revisions": features.revisions,
             "code_list": features.code_list,
             "from_imports": imports.from_imports,
             "import_statement": layout.import_statement,

@@ -9,6 +9,7 @@ from functools import cached_property
 from typing import Any
 from urllib.parse import urlencode
 
+from .changes import FieldChangeError, FieldChanges, Migration
 from .fields import (
     FieldSpec,
     FieldSpecError,
@@ -37,6 +38,9 @@ MAX_FEATURE_NAME_LENGTH = 24
 # generated line depends on an unbounded name (the templates write no line-length logic).
 MAX_DOMAIN_LENGTH = 24
 FEATURE_KEYS = ("domain", "name", "fields")
+# The field lists of a feature's earlier migrations, oldest first (``change-feature`` writes
+# it; a feature never changed has none).
+HISTORY_KEY = "history"
 # Example bodies longer than this are shown one field a line.
 ONE_LINE_EXAMPLE = 72
 
@@ -70,11 +74,53 @@ class Feature:
     domain: str
     name: str
     fields_spec: str
+    history: tuple[str, ...] = ()
 
     @cached_property
     def fields(self) -> list[FieldSpec]:
         """The parsed field specs."""
         return parse_fields(self.fields_spec, self.name)
+
+    @property
+    def initial(self) -> Feature:
+        """The feature as its initial migration created it (itself, if never changed)."""
+        if not self.history:
+            return self
+        return Feature(self.domain, self.name, self.history[0])
+
+    @cached_property
+    def revisions(self) -> list[Revision]:
+        """The feature's later migrations, one per change of its fields, oldest first."""
+        lists = [*self.history, self.fields_spec]
+        return [
+            Revision(
+                self,
+                number,
+                FieldChanges.between(
+                    self.name,
+                    parse_fields(lists[number - 2], self.name),
+                    parse_fields(lists[number - 1], self.name),
+                ),
+            )
+            for number in range(2, len(lists) + 1)
+        ]
+
+    @property
+    def head_revision(self) -> str:
+        """The feature's newest revision id: the one a new revision of its own goes on."""
+        return self.revisions[-1].revision if self.revisions else self.revision
+
+    @cached_property
+    def renamed_fields(self) -> dict[str, str]:
+        """Every earlier name of a field, with the field's name now (renames chain)."""
+        current: dict[str, str] = {}
+        for revision in self.revisions:
+            for new, old in revision.changes.renames:
+                for earlier, name in current.items():
+                    if name == old:
+                        current[earlier] = new
+                current[old] = new
+        return current
 
     @property
     def class_name(self) -> str:
@@ -243,6 +289,85 @@ class Feature:
         return next((spec for spec in self.fields if spec.type != "bool"), self.fields[0])
 
 
+# Python names a fill's value needs, by a marker of its source: ``Decimal("1.50")``.
+FILL_VALUE_IMPORTS = (
+    ("Decimal(", "decimal", "Decimal"),
+    ("date(", "datetime", "date"),
+    ("datetime.", "datetime", "datetime"),
+    ("UUID(", "uuid", "UUID"),
+)
+
+
+@dataclass(frozen=True)
+class Revision:
+    """A later migration of a feature: the change from one of its field lists to the next."""
+
+    feature: Feature
+    number: int
+    changes: FieldChanges
+
+    @property
+    def revision(self) -> str:
+        """``product_0002``: the feature's name and the revision's number."""
+        return f"{self.feature.name}_{self.number:04d}"
+
+    @property
+    def down_revision(self) -> str:
+        """The revision this one goes on: the feature's previous one."""
+        return f"{self.feature.name}_{self.number - 1:04d}"
+
+    @property
+    def file_name(self) -> str:
+        """``product_0002_add_weight_grams.py``."""
+        return f"{self.revision}_{self.changes.description}.py"
+
+    @property
+    def standard_imports(self) -> list[str]:
+        """The revision's standard-library import lines: ``Sequence``, and what fills need."""
+        values = " ".join(
+            fill.value for migration in (self.upgrade, self.downgrade) for fill in migration.fills
+        )
+        names: dict[str, set[str]] = {"collections.abc": {"Sequence"}, "typing": {"Any"}}
+        for marker, module, name in FILL_VALUE_IMPORTS:
+            if marker in values:
+                names.setdefault(module, set()).add(name)
+        return [
+            f"from {module} import {', '.join(sorted(names[module]))}" for module in sorted(names)
+        ]
+
+    @property
+    def added_columns(self) -> list[FieldSpec]:
+        """The columns the revision adds, up or down: their types are written out."""
+        return [*self.upgrade.added_columns, *self.downgrade.added_columns]
+
+    @property
+    def needs_json_type(self) -> bool:
+        """Whether a column the revision adds is a JSON document."""
+        return any(spec.type == "json" for spec in self.added_columns)
+
+    @property
+    def enum_columns(self) -> list[FieldSpec]:
+        """The enum columns the revision adds (up or down), each once: their types."""
+        return list(
+            {spec.name: spec for spec in self.added_columns if spec.type == "enum"}.values()
+        )
+
+    @cached_property
+    def upgrade(self) -> Migration:
+        """The steps from the earlier field list to this one."""
+        return self.changes.migration()
+
+    @cached_property
+    def downgrade(self) -> Migration:
+        """The steps back."""
+        return self.changes.reversed().migration(downgrade=True)
+
+
+def revisions(features: object) -> list[Revision]:
+    """Every later migration of every feature of the ``features`` answer."""
+    return [revision for feature in load_features(features) for revision in feature.revisions]
+
+
 # What load_features found for each answer it was given, keyed by the answer's repr: Copier
 # evaluates `features | load_features` once per templated path and file of each feature, and
 # the validators again, so a 20-feature service asks for the same answer hundreds of times.
@@ -324,10 +449,11 @@ def _load_feature(position: int, item: object) -> Feature:
     if not isinstance(item, Mapping):
         raise FeatureError(f"features item #{position} must be a mapping with {FEATURE_KEYS}")
     missing = [key for key in FEATURE_KEYS if key not in item]
-    unknown = sorted(str(key) for key in set(item) - set(FEATURE_KEYS))
+    unknown = sorted(str(key) for key in set(item) - {*FEATURE_KEYS, HISTORY_KEY})
     if missing or unknown:
         raise FeatureError(
-            f"features item #{position} must have exactly the keys {', '.join(FEATURE_KEYS)}"
+            f"features item #{position} must have the keys {', '.join(FEATURE_KEYS)} "
+            f"(and {HISTORY_KEY}, once its fields have changed)"
             + (f"; missing {', '.join(missing)}" if missing else "")
             + (f"; unknown {', '.join(unknown)}" if unknown else "")
         )
@@ -354,12 +480,50 @@ def _load_feature(position: int, item: object) -> Feature:
             f"feature {name!r}: the name is reserved (the generated services take each "
             f"request's body as {name!r}); choose a more specific one, e.g. {name + '_set'!r}"
         )
-    feature = Feature(domain=domain, name=name, fields_spec=item["fields"])
+    history = item.get(HISTORY_KEY, [])
+    if not isinstance(history, list) or not all(isinstance(entry, str) for entry in history):
+        raise FeatureError(
+            f"feature {name!r}: {HISTORY_KEY} must be a list of field lists, oldest first"
+        )
+    feature = Feature(domain=domain, name=name, fields_spec=item["fields"], history=tuple(history))
     try:
         _ = feature.fields
-    except FieldSpecError as error:
+        check_history(feature)
+    except (FieldSpecError, FieldChangeError) as error:
         raise FeatureError(f"feature {name!r}: {error}") from None
     return feature
+
+
+def check_history(feature: Feature) -> None:
+    """Refuse a history that can't be migrated: bad renames, lossy changes, reused names.
+
+    A name a field gave up (renamed away or dropped) is never taken again: audit snapshots
+    hold values under it, and they are read by name.
+
+    Raises:
+        FieldChangeError: the message names the revision and the problem.
+    """
+    if any(spec.renamed_from for spec in feature.initial.fields):
+        raise FieldChangeError(
+            "a rename (new<-old) needs an earlier field list: the first list has none"
+        )
+    given_up: set[str] = set()
+    for revision in feature.revisions:
+        changes = revision.changes
+        try:
+            _ = revision.upgrade
+            _ = revision.downgrade
+        except FieldChangeError as error:
+            raise FieldChangeError(f"revision {revision.revision}: {error}") from None
+        for spec in changes.added:
+            if spec.name in given_up:
+                raise FieldChangeError(
+                    f"revision {revision.revision}: field {spec.name!r} was renamed or "
+                    "dropped earlier, and audit snapshots hold its old values under that "
+                    "name: choose another"
+                )
+        given_up |= {old for _, old in changes.renames}
+        given_up |= {spec.name for spec in changes.dropped}
 
 
 def features_problem(features: object) -> str:

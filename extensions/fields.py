@@ -32,6 +32,8 @@ from typing import Any, ClassVar
 from .naming import identifier_problem, pascal, upper_snake, with_article
 
 MODIFIERS = ("unique", "index")
+# ``title<-name:str(120)`` renames ``name`` to ``title`` (only in a changed field list).
+RENAME_ARROW = "<-"
 
 # Columns every feature table already has (see BaseDBModelMixin in the generated service).
 RESERVED_COLUMNS = frozenset({"id", "version", "created_at", "updated_at", "deleted_at"})
@@ -736,6 +738,9 @@ class FieldSpec:
     precision: int | None = None
     scale: int | None = None
     choices: tuple[str, ...] = field(default_factory=tuple)
+    # ``title<-name:str(120)``: the field was named ``name`` before the change that wrote this
+    # list (see extensions/changes.py); the models and DTOs only ever use ``name``.
+    renamed_from: str | None = field(default=None, compare=False)
 
     @property
     def field_type(self) -> FieldType:
@@ -939,12 +944,14 @@ def parse_fields(spec: object, owner: str = "entity") -> list[FieldSpec]:
 
 
 def parse_field(text: str, owner: str = "entity") -> FieldSpec:
-    """Parse one ``NAME:TYPE[?][:MODIFIER...][=DEFAULT]`` item."""
+    """Parse one ``NAME[<-OLD_NAME]:TYPE[?][:MODIFIER...][=DEFAULT]`` item."""
     name, colon, rest = text.partition(":")
-    name = name.strip()
+    name, arrow, renamed_from = (part.strip() for part in name.partition(RENAME_ARROW))
     if not colon:
         raise FieldSpecError(f"field {name!r}: expected NAME:TYPE, got {text!r}")
     if problem := identifier_problem(name, "field name"):
+        raise FieldSpecError(problem)
+    if arrow and (problem := identifier_problem(renamed_from, f"field {name!r}'s old name")):
         raise FieldSpecError(problem)
     if name in RESERVED_NAMES:
         raise FieldSpecError(
@@ -981,6 +988,7 @@ def parse_field(text: str, owner: str = "entity") -> FieldSpec:
         name=name,
         type=type_,
         owner=owner,
+        renamed_from=renamed_from or None,
         optional=bool(match["optional"]),
         unique="unique" in modifiers,
         index="index" in modifiers and "unique" not in modifiers,

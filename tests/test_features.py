@@ -327,7 +327,7 @@ def test_fields_are_parsed_once() -> None:
 # -- Refusals -----------------------------------------------------------------------------------
 
 NON_EMPTY_LIST = "features must be a non-empty list of {domain, name, fields} items"
-KEYS = "must have exactly the keys domain, name, fields"
+KEYS = "must have the keys domain, name, fields (and history, once its fields have changed)"
 NOT_SNAKE_CASE = (
     "is not a snake_case identifier "
     "(lower-case letters, digits and single underscores, starting with a letter)"

@@ -28,6 +28,8 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 CONNECT_RETRY_DELAY_SECONDS = 1.0
 # How long a change on SQLite waits for another change's write lock before it fails.
 SQLITE_LOCK_WAIT_SECONDS = 30.0
+# Set in a SQLite connection's info while migrations run on it with foreign keys off.
+SQLITE_FOREIGN_KEYS_OFF = "sqlite_foreign_keys_off"
 
 logger = get_logger(__name__)
 
@@ -79,6 +81,7 @@ def create_db_engine(
         hide_parameters=True,
     )
     event.listen(engine, "connect", _enable_sqlite_foreign_keys)
+    event.listen(engine, "checkin", _restore_sqlite_foreign_keys)
     return engine
 
 
@@ -98,6 +101,12 @@ def _enable_sqlite_foreign_keys(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+def _restore_sqlite_foreign_keys(dbapi_connection: Any, record: Any) -> None:
+    """Check foreign keys again on a connection the migrations ran on (see migrations/env.py)."""
+    if record.info.pop(SQLITE_FOREIGN_KEYS_OFF, False):
+        _enable_sqlite_foreign_keys(dbapi_connection, record)
 
 
 def refuse_if_closed_by_server(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:

@@ -347,17 +347,22 @@ class AuditedEditorService(Generic[EntityT, AuditT, CreateT, UpdateT]):
     def fit_snapshot(self, entry: AuditT) -> dict[str, Any]:
         """The feature's fields as an audit entry's snapshot holds them, read as a create would.
 
-        A field added since the entry takes its default (or null, if it is optional); a field
-        removed since is dropped if the snapshot held null for it.
+        A field renamed since is read under its name now; a field added since takes its default
+        (or null, if it is optional); a field removed since is dropped if the snapshot held null
+        for it.
 
         Raises:
             SnapshotMismatchError: the entry holds no snapshot; a removed field held a value;
                 an added field has no default; a value no longer passes the field's rules.
         """
-        snapshot = entry.data_snapshot
-        if snapshot is None:
+        if entry.data_snapshot is None:
             msg = f"audit entry {entry.id} holds no snapshot"
             raise SnapshotMismatchError(msg)
+        # Field names never come back once given up, so an old name means that field.
+        renamed = self.entity_model.renamed_fields
+        snapshot = {
+            renamed.get(field, field): value for field, value in entry.data_snapshot.items()
+        }
         fields = self.create_model.model_fields
         removed = sorted(
             field

@@ -1,8 +1,9 @@
 """Columns, column types and behaviour shared by every table model."""
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from enum import Enum
-from typing import Any
+from typing import Any, ClassVar
 from uuid import uuid4
 
 import sqlalchemy as sa
@@ -139,6 +140,9 @@ class EntityBase(SQLModel):
     # order from its sort's index and passes over deleted ones (see ``list_indexes``); with an
     # index here, SQLite would read the live rows by it and sort them all.
     deleted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Earlier names of the feature's fields, each with the field's name now: audit snapshots
+    # written before a rename hold the value under the old name (see ``fit_snapshot``).
+    renamed_fields: ClassVar[Mapping[str, str]] = {}
 
     @declared_attr.directive
     def __mapper_args__(cls) -> dict[str, Any]:  # noqa: N805 (a class-level directive)
