@@ -246,10 +246,11 @@ class FieldChanges:
         for spec in self.added:
             if not spec.has_default:
                 if not downgrade:
+                    shape = _spec_text(replace(spec, default=NO_DEFAULT, unique=False, index=False))
                     msg = (
                         f"field {spec.name!r} is required and has no default, and the rows "
                         f"stored already have no value for it: give it one "
-                        f"({spec.name}:{spec.type}=DEFAULT) or make it optional ({spec.type}?)"
+                        f"({spec.name}:{shape}=DEFAULT) or make it optional ({spec.name}:{shape}?)"
                     )
                     raise FieldChangeError(msg)
                 checks.append(RowCheck("1 = 1", f"rows, whose values of {spec.name} were dropped"))
@@ -260,7 +261,7 @@ class FieldChanges:
                     ColumnChange(spec.name, spec.column_type_source(), True, nullable=False)
                 )
         for old, new in self.kept:
-            change = self._column_change(old, new, checks, fills, sqlite_updates)
+            change = self._column_change(old, new, checks, fills, sqlite_updates, downgrade)
             if change is not None:
                 altered.append(change)
         before_indexes = table_indexes(self.table, list(self.before))
@@ -306,10 +307,11 @@ class FieldChanges:
         checks: list[RowCheck],
         fills: list[Fill],
         sqlite_updates: list[str],
+        downgrade: bool,
     ) -> ColumnChange | None:
         """The ``alter_column`` of a kept field, and the checks and fills it needs first."""
         name = old.name
-        type_ = self._type_change(old, new, checks, sqlite_updates)
+        type_ = self._type_change(old, new, checks, sqlite_updates, downgrade)
         nullable = None
         if old.optional != new.optional:
             nullable = new.optional
@@ -328,9 +330,10 @@ class FieldChanges:
         new_name = new.name if new.name != name else None
         if type_ is None and nullable is None and new_name is None:
             return None
-        using = None
-        if (old.type, new.type) == ("date", "datetime"):
-            using = f"{name}::timestamp AT TIME ZONE 'UTC'"
+        using = {
+            ("date", "datetime"): f"{name}::timestamp AT TIME ZONE 'UTC'",
+            ("datetime", "date"): f"({name} AT TIME ZONE 'UTC')::date",
+        }.get((old.type, new.type))
         return ColumnChange(
             name=name,
             existing_type=old.column_type_source(),
@@ -347,8 +350,12 @@ class FieldChanges:
         new: FieldSpec,
         checks: list[RowCheck],
         sqlite_updates: list[str],
+        downgrade: bool,
     ) -> str | None:
-        """The new column type of a kept field, or None if it keeps its column type."""
+        """The new column type of a kept field, or None if it keeps its column type.
+
+        A downgrade takes a lossless change back, rounding what the change let in.
+        """
         name = old.name
         if old.type == "enum" or new.type == "enum":
             if old.type != new.type or old.choices != new.choices:
@@ -364,7 +371,10 @@ class FieldChanges:
                 )
                 raise FieldChangeError(msg)
             return None
-        if old.type != new.type and (old.type, new.type) not in LOSSLESS_TYPE_CHANGES:
+        allowed = LOSSLESS_TYPE_CHANGES
+        if downgrade:
+            allowed = allowed | {(after, before) for before, after in LOSSLESS_TYPE_CHANGES}
+        if old.type != new.type and (old.type, new.type) not in allowed:
             msg = (
                 f"field {new.name!r}: {old.type} to {new.type} has no lossless conversion "
                 "(int to decimal or float, str to text and date to datetime do); add a new "
@@ -384,7 +394,7 @@ class FieldChanges:
                     f"rows whose {name} is longer than {new.max_length} characters",
                 )
             )
-        if new.type == "decimal":
+        if new.type == "decimal" and old.type in ("int", "decimal"):
             precision, scale = new.decimal_shape
             if old.type == "decimal":
                 old_precision, old_scale = old.decimal_shape
@@ -400,12 +410,14 @@ class FieldChanges:
                     )
             else:
                 checks.append(RowCheck(sql_literal_check(new), f"rows whose {name} is too large"))
+        # SQLite keeps dates as text, and a datetime column reads "YYYY-MM-DD HH:MM:SS.ffffff".
         if (old.type, new.type) == ("date", "datetime"):
-            # SQLite keeps dates as text; a datetime column reads "YYYY-MM-DD HH:MM:SS.ffffff".
             sqlite_updates.append(
                 f"UPDATE {self.table} SET {name} = {name} || ' 00:00:00.000000' "  # noqa: S608
                 f"WHERE {name} IS NOT NULL"
             )
+        if (old.type, new.type) == ("datetime", "date"):
+            sqlite_updates.append(f"UPDATE {self.table} SET {name} = substr({name}, 1, 10)")  # noqa: S608
         old_type, new_type = old.column_type_source(), new.column_type_source()
         return new_type if new_type != old_type else None
 

@@ -1,6 +1,7 @@
-"""Template maintenance: add a feature or pull a template release with Copier, never silently.
+"""Template maintenance: add or change a feature, or pull a template release, never silently.
 
     uv run scripts/template.py add-feature DOMAIN NAME --fields "..." --trust
+    uv run scripts/template.py change-feature DOMAIN NAME --fields "..." [--drop F] --trust
     uv run scripts/template.py update --trust [--vcs-ref REF] [--src PATH_OR_URL]
 
 This script maintains the service's source and is no part of the running service: it lives
@@ -13,6 +14,11 @@ result is checked (no file may vanish unless the template stopped rendering it),
 is it applied to the work tree as one reviewable diff. Copier exits 0 even when it leaves
 conflict markers, so every update is also searched for them.
 
+A feature's fields change through a new migration, never through an edited one: the answers
+keep the earlier field lists (``history``), the template renders one revision per change, and
+every command first checks that the answers still render the migrations the service ships
+(answers edited by hand would not, and Copier would then change nothing, silently).
+
 Copier runs template code (Jinja extensions, tasks, migrations) only with the user's consent:
 the commands pass ``--trust`` through, and without it a template that needs trust is refused
 before anything runs.
@@ -24,7 +30,8 @@ import shutil
 import subprocess
 import tempfile
 import tomllib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
@@ -52,8 +59,14 @@ UV_LOCK = "uv.lock"
 # The identity of the one commit made in the scratch clone (never in the service's own repo).
 SCRATCH_IDENTITY = ("-c", "user.name=template update", "-c", "user.email=update@localhost")
 
-# One item of the `features` answer: {"domain": ..., "name": ..., "fields": ...}.
-Feature = dict[str, str]
+# One item of the `features` answer: {"domain", "name", "fields"} and, once its fields have
+# changed, "history": the field lists of its earlier migrations, oldest first.
+Feature = dict[str, Any]
+HISTORY = "history"
+# Where the service's migrations are; a shipped one is never edited.
+MIGRATION_FILES = re.compile(r"^src/[^/]+/migrations/versions/[^/]+\.py$")
+# `title<-name:str(120)` renames `name` to `title` (see the README's field-spec grammar).
+RENAME_ARROW = "<-"
 
 
 class LifecycleError(Exception):
@@ -118,12 +131,89 @@ def template_version(answers: Mapping[str, Any]) -> str:
 
 
 def recorded_features(answers: Mapping[str, Any]) -> list[Feature]:
-    """Return the ``features`` answer: every feature as ``{domain, name, fields}``."""
+    """Return the ``features`` answer: every feature as ``{domain, name, fields[, history]}``."""
     features = answers.get("features")
     if not isinstance(features, list) or not all(isinstance(item, dict) for item in features):
         msg = f"{ANSWERS_FILE} has no list of features; restore it from git"
         raise LifecycleError(msg)
-    return [{str(key): str(value) for key, value in item.items()} for item in features]
+    return [
+        {
+            str(key): [str(entry) for entry in value] if isinstance(value, list) else str(value)
+            for key, value in item.items()
+        }
+        for item in features
+    ]
+
+
+def split_fields(spec: str) -> list[str]:
+    """Split a field list on the commas between fields (not those inside parentheses)."""
+    items, depth, current = [], 0, ""
+    for char in spec:
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if char == "," and depth == 0:
+            items.append(current.strip())
+            current = ""
+        else:
+            current += char
+    return [item for item in [*items, current.strip()] if item]
+
+
+def field_names(spec: str) -> list[tuple[str, str | None]]:
+    """Each field's name in a field list, with the name it is renamed from (or None)."""
+    names = []
+    for item in split_fields(spec):
+        name, _, renamed_from = item.partition(":")[0].partition(RENAME_ARROW)
+        names.append((name.strip(), renamed_from.strip() or None))
+    return names
+
+
+def with_changed_fields(
+    features: Sequence[Feature], domain: str, name: str, fields: str, drops: Iterable[str]
+) -> list[Feature]:
+    """Return ``features`` with one feature's fields changed, its current list kept as history.
+
+    A field the new list leaves out is dropped, which loses its values from the table (the
+    audit trail keeps them): it is refused unless named in ``drops``. The template checks the
+    rest (the grammar, renames, what a migration can convert) when it renders.
+    """
+    position = next((i for i, item in enumerate(features) if item.get("name") == name), None)
+    if position is None:
+        known = ", ".join(str(item.get("name")) for item in features)
+        msg = f"there is no feature {name!r} (the features are: {known}); add it with add-feature"
+        raise LifecycleError(msg)
+    feature = features[position]
+    if feature.get("domain") != domain:
+        msg = f"feature {name!r} is in domain {feature.get('domain')!r}, not {domain!r}"
+        raise LifecycleError(msg)
+    current = str(feature["fields"])
+    if " ".join(split_fields(fields)) == " ".join(split_fields(current)):
+        msg = f"the fields of {name!r} are already {current!r}: nothing to change"
+        raise LifecycleError(msg)
+    new = field_names(fields)
+    kept = {field for field, _ in new} | {old for _, old in new if old}
+    left_out = [field for field, _ in field_names(current) if field not in kept]
+    drops = set(drops)
+    if unknown := sorted(drops - set(left_out)):
+        msg = (
+            f"--drop {' '.join(unknown)}: only a field the new list leaves out is dropped "
+            f"(left out: {', '.join(left_out) or 'none'})"
+        )
+        raise LifecycleError(msg)
+    if refused := [field for field in left_out if field not in drops]:
+        msg = (
+            f"the new list leaves out {', '.join(refused)}: that drops the column and its "
+            "values (the audit trail keeps them). If that is what you want, add "
+            + " ".join(f"--drop {field}" for field in refused)
+            + "; to rename a field, write NEW<-OLD:TYPE"
+        )
+        raise LifecycleError(msg)
+    changed = {
+        "domain": domain,
+        "name": name,
+        "fields": fields,
+        HISTORY: [*feature.get(HISTORY, []), current],
+    }
+    return [*features[:position], changed, *features[position + 1 :]]
 
 
 def with_feature(features: Sequence[Feature], domain: str, name: str, fields: str) -> list[Feature]:
@@ -307,8 +397,9 @@ def copier_update(
         raise LifecycleError(str(error)) from error
 
 
-def rendered_files(template: TemplateRun, vcs_ref: str, answers: Mapping[str, Any]) -> set[str]:
-    """Return the paths the template renders at ``vcs_ref`` for ``answers`` (tasks skipped)."""
+@contextmanager
+def rendered(template: TemplateRun, vcs_ref: str, answers: Mapping[str, Any]) -> Iterator[Path]:
+    """Render the template at ``vcs_ref`` for ``answers`` (tasks skipped) in a scratch folder."""
     public = {key: value for key, value in answers.items() if not key.startswith("_")}
     with tempfile.TemporaryDirectory(prefix="template-render-") as directory:
         run_copy(
@@ -321,8 +412,61 @@ def rendered_files(template: TemplateRun, vcs_ref: str, answers: Mapping[str, An
             quiet=True,
             skip_tasks=True,
         )
-        root = Path(directory)
+        yield Path(directory)
+
+
+def rendered_files(template: TemplateRun, vcs_ref: str, answers: Mapping[str, Any]) -> set[str]:
+    """Return the paths the template renders at ``vcs_ref`` for ``answers``."""
+    with rendered(template, vcs_ref, answers) as root:
         return {path.relative_to(root).as_posix() for path in root.rglob("*") if path.is_file()}
+
+
+def rendered_migrations(
+    template: TemplateRun, vcs_ref: str, answers: Mapping[str, Any]
+) -> dict[str, bytes]:
+    """Return the migration files the template renders at ``vcs_ref`` for ``answers``."""
+    with rendered(template, vcs_ref, answers) as root:
+        files = {path.relative_to(root).as_posix(): path for path in root.rglob("*.py")}
+        return {
+            name: path.read_bytes() for name, path in files.items() if MIGRATION_FILES.match(name)
+        }
+
+
+def require_answers_that_render_the_migrations(
+    project: Path, template: TemplateRun, answers: Mapping[str, Any]
+) -> None:
+    """Refuse unless the recorded answers render exactly the migrations the service ships.
+
+    Answers edited by hand (a feature's fields changed in place) render the feature's shipped
+    migration differently, or name a revision the service lacks. Copier renders the old and
+    the new release from the same edited answers, so it would see no change and make none;
+    the service would keep code and migrations that no longer match its answers.
+    """
+    try:
+        rendered = rendered_migrations(template, template_version(answers), answers)
+    except (CopierError, ValueError) as error:
+        msg = f"the recorded answers can't be rendered ({error}); restore {ANSWERS_FILE} from git"
+        raise LifecycleError(msg) from error
+    differing = sorted(
+        path
+        for path, content in rendered.items()
+        if not (project / path).is_file() or (project / path).read_bytes() != content
+    )
+    if differing:
+        msg = (
+            f"the features in {ANSWERS_FILE} don't match the migrations the service ships "
+            "(edited by hand?):\n  " + "\n  ".join(differing) + "\nA shipped migration is "
+            f"never rewritten: restore {ANSWERS_FILE} from git (git checkout HEAD~N -- "
+            f"{ANSWERS_FILE}), then change the feature with "
+            '`uv run scripts/template.py change-feature DOMAIN NAME --fields "..." --trust`'
+        )
+        raise LifecycleError(msg)
+
+
+def edited_migrations(scratch: Path, base: str) -> list[str]:
+    """Return the shipped migrations an update changed or deleted in ``scratch``."""
+    listed = git(scratch, "diff", "--cached", "--name-only", "-z", "--diff-filter=MDR", base)
+    return sorted(path for path in listed.split("\0") if MIGRATION_FILES.match(path))
 
 
 def point_answers_at(scratch: Path, source: str) -> None:
@@ -358,6 +502,12 @@ def update_through_scratch_clone(
             point_answers_at(scratch, template.source)
         copier_update(scratch, template, vcs_ref, data)
         git(scratch, "add", "-A")
+        if edited := edited_migrations(scratch, base):
+            msg = (
+                "the update would change migrations the service has shipped; nothing was "
+                "changed:\n  " + "\n  ".join(edited)
+            )
+            raise LifecycleError(msg)
         listed = git(scratch, "diff", "--cached", "--name-only", "-z", "--diff-filter=D", base)
         deleted = [path for path in listed.split("\0") if path]
         if deleted:
@@ -417,9 +567,32 @@ def add_feature(
     """
     answers = read_answers(project)
     features = with_feature(recorded_features(answers), domain, name, fields)
+    return rerender(project, answers, features, trusted=trusted)
+
+
+def change_feature(
+    project: Path,
+    domain: str,
+    name: str,
+    fields: str,
+    drops: Iterable[str] = (),
+    *,
+    trusted: bool = False,
+) -> UpdateOutcome:
+    """Change a feature's fields through a new migration, at the same template version."""
+    answers = read_answers(project)
+    features = with_changed_fields(recorded_features(answers), domain, name, fields, drops)
+    return rerender(project, answers, features, trusted=trusted)
+
+
+def rerender(
+    project: Path, answers: Mapping[str, Any], features: list[Feature], *, trusted: bool
+) -> UpdateOutcome:
+    """Re-render the service with new ``features`` at the template version it is at."""
     require_updatable_work_tree(project, slug_of(answers))
     version = template_version(answers)
     template = TemplateRun(template_source(answers, None), trusted)
+    require_answers_that_render_the_migrations(project, template, answers)
     update_through_scratch_clone(project, template, version, {"features": features}, answers)
     return outcome(project, slug_of(answers), version)
 
@@ -440,12 +613,13 @@ def update(
     previous_version = template_version(answers)
     require_updatable_work_tree(project, slug_of(answers))
     template = TemplateRun(template_source(answers, source), trusted)
+    require_answers_that_render_the_migrations(project, template, answers)
     update_through_scratch_clone(project, template, vcs_ref, {}, answers)
     return outcome(project, slug_of(answers), previous_version)
 
 
 app = typer.Typer(
-    help="Template maintenance: add a feature, or pull a template release, with Copier.",
+    help="Template maintenance: add or change a feature, or pull a template release, with Copier.",
     no_args_is_help=True,
     # A script run by path: there is no installed command to complete.
     add_completion=False,
@@ -475,6 +649,33 @@ def add_feature_command(
         result = add_feature(project, domain, name, fields, trusted=trust)
     except LifecycleError as error:
         typer.echo(f"add-feature: {error}", err=True)
+        raise typer.Exit(code=2) from error
+    report_update(result)
+
+
+@app.command("change-feature")
+def change_feature_command(
+    domain: Annotated[str, typer.Argument(help="The feature's domain, as it is now.")],
+    name: Annotated[str, typer.Argument(help="The feature's name, as it is now.")],
+    fields: Annotated[
+        str,
+        typer.Option(
+            help='The whole new field list; NEW<-OLD renames, e.g. "title<-name:str(200)".'
+        ),
+    ],
+    drop: Annotated[
+        list[str] | None,
+        typer.Option(help="A field the new list leaves out, to drop with its column."),
+    ] = None,
+    trust: TrustOption = False,
+) -> None:
+    """Change a feature's fields: a new migration, the models, the API and its tests."""
+    try:
+        project = find_project()
+        announce_trust(project, None, trust)
+        result = change_feature(project, domain, name, fields, drop or (), trusted=trust)
+    except LifecycleError as error:
+        typer.echo(f"change-feature: {error}", err=True)
         raise typer.Exit(code=2) from error
     report_update(result)
 

@@ -157,10 +157,15 @@ def alembic_config(connection: Connection | None = None) -> Config:
 
 @dataclass(frozen=True)
 class SchemaUpgrade:
-    """What ``upgrade_schema`` did: the revisions it applied, in order, and the heads now."""
+    """What ``upgrade_schema`` did: the revisions it applied, in order, and the heads now.
+
+    ``lacking`` names the tables and columns the models have and the database still lacks
+    after every migration ran: a migration is missing, and every request that reads them fails.
+    """
 
     applied: tuple[str, ...]
     heads: tuple[str, ...]
+    lacking: tuple[str, ...] = ()
 
 
 def upgrade_schema(engine: Engine) -> SchemaUpgrade:
@@ -172,7 +177,19 @@ def upgrade_schema(engine: Engine) -> SchemaUpgrade:
         config.attributes["applied_revisions"] = applied
         command.upgrade(config, "heads")
         heads = MigrationContext.configure(connection).get_current_heads()
-    return SchemaUpgrade(applied=tuple(applied), heads=tuple(sorted(heads)))
+        lacking = lacking_in_database(schema_drift(connection))
+    return SchemaUpgrade(applied=tuple(applied), heads=tuple(sorted(heads)), lacking=lacking)
+
+
+def lacking_in_database(drift: list[Any]) -> tuple[str, ...]:
+    """The tables and columns (``table.column``) of the models that ``drift`` says are missing."""
+    lacking = []
+    for difference in drift:
+        if difference[0] == "add_table":
+            lacking.append(difference[1].name)
+        elif difference[0] == "add_column":
+            lacking.append(f"{difference[2]}.{difference[3].name}")
+    return tuple(lacking)
 
 
 def schema_drift(connection: Connection) -> list[Any]:
