@@ -85,6 +85,9 @@ class Migration:
     added_columns: tuple[FieldSpec, ...]
     fills: tuple[Fill, ...]
     sqlite_updates: tuple[str, ...]
+    # Columns that ``sqlite_updates`` rewrote in their new type's text: SQLite copies them
+    # as they are (a CAST to a date type would make numbers of them).
+    sqlite_retyped: tuple[tuple[str, str], ...]
     altered: tuple[ColumnChange, ...]
     dropped_columns: tuple[str, ...]
     created_indexes: tuple[TableIndex, ...]
@@ -293,6 +296,11 @@ class FieldChanges:
             added_columns=tuple(self.added),
             fills=tuple(fills),
             sqlite_updates=tuple(sqlite_updates),
+            sqlite_retyped=tuple(
+                (change.name, change.type_)
+                for change in altered
+                if change.type_ is not None and change.postgresql_using is not None
+            ),
             altered=tuple(altered),
             dropped_columns=tuple(spec.name for spec in self.dropped),
             created_indexes=tuple(

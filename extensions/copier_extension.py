@@ -74,6 +74,7 @@ class BackendServiceExtension(Extension):
             "fields_problem": fields.fields_problem,
             "readme_row": fields.readme_row,
             "features_problem": features.features_problem,
+            "features_fingerprint": features.features_fingerprint,
             "load_features": features.load_features,
             "domains": features.domains,
             "revisions": features.revisions,

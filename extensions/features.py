@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -41,6 +42,8 @@ FEATURE_KEYS = ("domain", "name", "fields")
 # The field lists of a feature's earlier migrations, oldest first (``change-feature`` writes
 # it; a feature never changed has none).
 HISTORY_KEY = "history"
+# Hex digits of the features' fingerprint in the answers file's header.
+FINGERPRINT_LENGTH = 16
 # Example bodies longer than this are shown one field a line.
 ONE_LINE_EXAMPLE = 72
 
@@ -109,6 +112,22 @@ class Feature:
     def head_revision(self) -> str:
         """The feature's newest revision id: the one a new revision of its own goes on."""
         return self.revisions[-1].revision if self.revisions else self.revision
+
+    @cached_property
+    def retyped_fields(self) -> dict[str, tuple[str, str]]:
+        """Fields whose type changed, by their name now: ``{"qty": ("int", "decimal")}``."""
+        retyped: dict[str, tuple[str, str]] = {}
+        for revision in self.revisions:
+            renames = {old: new for new, old in revision.changes.renames}
+            retyped = {renames.get(name, name): change for name, change in retyped.items()}
+            for old, new in revision.changes.kept:
+                if old.type != new.type:
+                    retyped[new.name] = (old.type, new.type)
+        return {
+            name: change
+            for name, change in retyped.items()
+            if name in {spec.name for spec in self.fields}
+        }
 
     @cached_property
     def renamed_fields(self) -> dict[str, str]:
@@ -524,6 +543,16 @@ def check_history(feature: Feature) -> None:
                 )
         given_up |= {old for _, old in changes.renames}
         given_up |= {spec.name for spec in changes.dropped}
+
+
+def features_fingerprint(features: object) -> str:
+    """A short hash of the ``features`` answer, as the answers file's header records it.
+
+    ``scripts/template.py`` in the service computes it the same way: answers whose features
+    no longer match it were edited by hand, and the script refuses them.
+    """
+    canonical = json.dumps(features, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()[:FINGERPRINT_LENGTH]
 
 
 def features_problem(features: object) -> str:

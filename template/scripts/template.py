@@ -24,6 +24,7 @@ the commands pass ``--trust`` through, and without it a template that needs trus
 before anything runs.
 """
 
+import hashlib
 import json
 import re
 import shutil
@@ -65,6 +66,8 @@ Feature = dict[str, Any]
 HISTORY = "history"
 # Where the service's migrations are; a shipped one is never edited.
 MIGRATION_FILES = re.compile(r"^src/[^/]+/migrations/versions/[^/]+\.py$")
+# The answers file's header records a hash of the features the template rendered last.
+FINGERPRINT_LINE = re.compile(r"^# features: ([0-9a-f]{16}) ", flags=re.MULTILINE)
 # `title<-name:str(120)` renames `name` to `title` (see the README's field-spec grammar).
 RENAME_ARROW = "<-"
 
@@ -190,8 +193,16 @@ def with_changed_fields(
         msg = f"the fields of {name!r} are already {current!r}: nothing to change"
         raise LifecycleError(msg)
     new = field_names(fields)
+    names_now = [field for field, _ in field_names(current)]
+    for field, old in new:
+        if old is not None and old not in names_now:
+            msg = (
+                f"field {field!r} is renamed from {old!r}, which is not a field of {name!r} "
+                f"(its fields: {', '.join(names_now)})"
+            )
+            raise LifecycleError(msg)
     kept = {field for field, _ in new} | {old for _, old in new if old}
-    left_out = [field for field, _ in field_names(current) if field not in kept]
+    left_out = [field for field in names_now if field not in kept]
     drops = set(drops)
     if unknown := sorted(drops - set(left_out)):
         msg = (
@@ -432,6 +443,30 @@ def rendered_migrations(
         }
 
 
+def features_fingerprint(features: object) -> str:
+    """The hash of a ``features`` answer, as the template's extension computes it."""
+    canonical = json.dumps(features, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+def edited_by_hand_refusal(what: str) -> LifecycleError:
+    """The error for answers that no longer describe the service's code."""
+    msg = (
+        f"the features in {ANSWERS_FILE} {what}: were they edited by hand? A shipped migration "
+        f"is never rewritten: restore {ANSWERS_FILE} from git (git log -p -- {ANSWERS_FILE}), "
+        "then change the feature with `uv run scripts/template.py change-feature DOMAIN NAME "
+        '--fields "..." --trust`'
+    )
+    return LifecycleError(msg)
+
+
+def require_features_as_rendered(project: Path, answers: Mapping[str, Any]) -> None:
+    """Refuse features that differ from those the template rendered last (the header's hash)."""
+    recorded = FINGERPRINT_LINE.search((project / ANSWERS_FILE).read_text(encoding="utf-8"))
+    if recorded and recorded[1] != features_fingerprint(answers.get("features")):
+        raise edited_by_hand_refusal("differ from those the service was rendered from")
+
+
 def require_answers_that_render_the_migrations(
     project: Path, template: TemplateRun, answers: Mapping[str, Any]
 ) -> None:
@@ -453,14 +488,8 @@ def require_answers_that_render_the_migrations(
         if not (project / path).is_file() or (project / path).read_bytes() != content
     )
     if differing:
-        msg = (
-            f"the features in {ANSWERS_FILE} don't match the migrations the service ships "
-            "(edited by hand?):\n  " + "\n  ".join(differing) + "\nA shipped migration is "
-            f"never rewritten: restore {ANSWERS_FILE} from git (git checkout HEAD~N -- "
-            f"{ANSWERS_FILE}), then change the feature with "
-            '`uv run scripts/template.py change-feature DOMAIN NAME --fields "..." --trust`'
-        )
-        raise LifecycleError(msg)
+        files = ", ".join(differing)
+        raise edited_by_hand_refusal(f"don't render the migrations the service ships ({files})")
 
 
 def edited_migrations(scratch: Path, base: str) -> list[str]:
@@ -592,6 +621,7 @@ def rerender(
     require_updatable_work_tree(project, slug_of(answers))
     version = template_version(answers)
     template = TemplateRun(template_source(answers, None), trusted)
+    require_features_as_rendered(project, answers)
     require_answers_that_render_the_migrations(project, template, answers)
     update_through_scratch_clone(project, template, version, {"features": features}, answers)
     return outcome(project, slug_of(answers), version)
@@ -613,6 +643,7 @@ def update(
     previous_version = template_version(answers)
     require_updatable_work_tree(project, slug_of(answers))
     template = TemplateRun(template_source(answers, source), trusted)
+    require_features_as_rendered(project, answers)
     require_answers_that_render_the_migrations(project, template, answers)
     update_through_scratch_clone(project, template, vcs_ref, {}, answers)
     return outcome(project, slug_of(answers), previous_version)

@@ -272,16 +272,30 @@ def test_as_of_returns_each_historic_version(
     assert too_early.headers["content-type"] == PROBLEM_JSON
 
 
-def test_as_of_a_snapshot_that_no_longer_fits_is_409(
+def test_as_of_a_snapshot_with_a_dropped_fields_value_reads_without_it(
     client: TestClient, auth_headers: Headers, session: Session, feature: FeatureUnderTest
 ) -> None:
+    # A revert to it is refused (above); a read shows the fields the feature has now.
     created = feature.create(client, auth_headers)
     crafted_entry(session, feature, created["id"], {**created, "retired_field": "a value"})
     newest = feature.audit_trail(client, auth_headers, created["id"])[0]
     response = as_of(client, auth_headers, feature, created["id"], newest["created_at"])
+    assert response.status_code == 200, response.text
+    assert response.json() == created
+
+
+def test_as_of_a_snapshot_that_no_longer_fits_is_409(
+    client: TestClient, auth_headers: Headers, session: Session, feature: FeatureUnderTest
+) -> None:
+    created = feature.create(client, auth_headers)
+    # A value the field's rules refuse now (as if its bound had narrowed since).
+    field, value = feature.case.invalid[0]
+    crafted_entry(session, feature, created["id"], {**created, field: value})
+    newest = feature.audit_trail(client, auth_headers, created["id"])[0]
+    response = as_of(client, auth_headers, feature, created["id"], newest["created_at"])
     assert response.status_code == 409, response.text
     assert response.headers["content-type"] == PROBLEM_JSON
-    assert "retired_field" in response.json()["detail"]
+    assert field in response.json()["detail"]
 
 
 def test_as_of_honours_if_none_match_with_the_historic_version(

@@ -340,19 +340,24 @@ class AuditedEditorService(Generic[EntityT, AuditT, CreateT, UpdateT]):
         if snapshot.get("deleted_at") is not None:
             msg = f"{self.noun} {entity_id} was deleted at {moment.isoformat()}"
             raise GoneError(msg)
-        fields = self.fit_snapshot(entry)
+        # A read shows what the fields now are: a value of a field dropped since is history
+        # (the trail keeps it), not a reason to refuse the read; a revert refuses it.
+        fields = self.fit_snapshot(entry, refuse_dropped=False)
         columns = {column: snapshot.get(column) for column in ENTITY_COLUMNS}
         return {**columns, **fields}
 
-    def fit_snapshot(self, entry: AuditT) -> dict[str, Any]:
+    def fit_snapshot(self, entry: AuditT, *, refuse_dropped: bool = True) -> dict[str, Any]:
         """The feature's fields as an audit entry's snapshot holds them, read as a create would.
 
-        A field renamed since is read under its name now; a field added since takes its default
-        (or null, if it is optional); a field removed since is dropped if the snapshot held null
-        for it.
+        A field renamed since is read under its name now, a value of a field's earlier type as
+        its type now (an int as a decimal, a date as midnight UTC); a field added since takes its
+        default (or null, if it is optional), and so does a null of a field made required since; a
+        field removed since is left out if the snapshot held null for it, or with
+        ``refuse_dropped=False``.
 
         Raises:
-            SnapshotMismatchError: the entry holds no snapshot; a removed field held a value;
+            SnapshotMismatchError: the entry holds no snapshot; a removed field held a value
+                (unless ``refuse_dropped=False``);
                 an added field has no default; a value no longer passes the field's rules.
         """
         if entry.data_snapshot is None:
@@ -363,19 +368,29 @@ class AuditedEditorService(Generic[EntityT, AuditT, CreateT, UpdateT]):
         snapshot = {
             renamed.get(field, field): value for field, value in entry.data_snapshot.items()
         }
+        for field, change in self.entity_model.retyped_fields.items():
+            if field in snapshot and change in SNAPSHOT_CONVERSIONS:
+                snapshot[field] = SNAPSHOT_CONVERSIONS[change](snapshot[field])
         fields = self.create_model.model_fields
         removed = sorted(
             field
             for field, value in snapshot.items()
             if field not in fields and field not in ENTITY_COLUMNS and value is not None
         )
-        if removed:
+        if removed and refuse_dropped:
             msg = (
                 f"audit entry {entry.id} holds values for {', '.join(removed)}, which the "
                 f"{self.noun} no longer has"
             )
             raise SnapshotMismatchError(msg)
-        values = {field: value for field, value in snapshot.items() if field in fields}
+        # A null of a field made required since reads as its default, as the migration that
+        # made it required filled the rows.
+        columns = sa.inspect(self.entity_model).columns
+        values = {
+            field: value
+            for field, value in snapshot.items()
+            if field in fields and (value is not None or columns[field].nullable)
+        }
         try:
             # Parsed from JSON, as the snapshot was written and as a create body would be.
             data = self.create_model.model_validate_json(json.dumps(values))
@@ -760,6 +775,25 @@ class AuditedEditorService(Generic[EntityT, AuditT, CreateT, UpdateT]):
         after_commit(
             self.session, lambda: self.logger.info(f"{self.name}.{event}", **ids, **context)
         )
+
+
+def _int_as_decimal(value: Any) -> Any:
+    """A snapshot's int, as a decimal field reads it (a string of digits)."""
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+def _date_as_datetime(value: Any) -> Any:
+    """A snapshot's date (``2024-01-31``), as a datetime field reads it: midnight UTC."""
+    is_date = isinstance(value, str) and len(value) == len("2024-01-31")
+    return f"{value}T00:00:00Z" if is_date else value
+
+
+# How a snapshot's value, written before a field's type changed, reads as its type now (the
+# other lossless changes, int to float and str to text, read as they are).
+SNAPSHOT_CONVERSIONS: dict[tuple[str, str], Callable[[Any], Any]] = {
+    ("int", "decimal"): _int_as_decimal,
+    ("date", "datetime"): _date_as_datetime,
+}
 
 
 def _action_codes(name: str) -> list[str]:

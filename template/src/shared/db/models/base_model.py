@@ -143,6 +143,8 @@ class EntityBase(SQLModel):
     # Earlier names of the feature's fields, each with the field's name now: audit snapshots
     # written before a rename hold the value under the old name (see ``fit_snapshot``).
     renamed_fields: ClassVar[Mapping[str, str]] = {}
+    # Fields whose type changed (``("int", "decimal")``): older snapshots hold the old type.
+    retyped_fields: ClassVar[Mapping[str, tuple[str, str]]] = {}
 
     @declared_attr.directive
     def __mapper_args__(cls) -> dict[str, Any]:  # noqa: N805 (a class-level directive)
