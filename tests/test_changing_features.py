@@ -244,3 +244,110 @@ def sqlite_schema(path: Path) -> list[tuple[str, str]]:
             "SELECT name, sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY name"
         ).fetchall()
     return [(str(name), str(sql)) for name, sql in rows]
+
+
+GADGET = {
+    "domain": "shop",
+    "name": "gadget",
+    "fields": "label:str(40), code:str(20):unique, note:str(100)?, qty:int=0, amount:int?,"
+    " made_on:date?, body:str(200)?, tag:str(10)?:index, status:enum(new|old)=new,"
+    " gone:str(10)?, flag:bool=false",
+}
+# Every kind of change at once: rename and widen, drop a unique and an index, make a field
+# required (filled with its default) and another optional, the four lossless conversions,
+# drop an enum and a string, add unique, enum, json and defaulted fields.
+EVERY_KIND = (
+    "title<-label:str(80):index, code:str(20), note:str(100)=none, qty:decimal(10,2)=0,"
+    " amount:float?, made_on:datetime?, body:text?, tag:str(10)?, flag:bool?, sku:str(16)?:unique,"
+    " size:enum(s|m|l)=m, extra:json?, weight:int=5"
+)
+GADGETS = "/shop/gadgets"
+
+
+def test_every_kind_of_change_keeps_the_rows_and_reads_history_as_the_fields_are_now(
+    tmp_path: Path, postgres: Callable[[str], str]
+) -> None:
+    template = snapshot_template(tmp_path / "template")
+    service = generate(template, tmp_path / "gadget-service", vcs_ref="0.1.0", features=[GADGET])
+    envs = databases(tmp_path, postgres)
+    first = {}
+    full = {
+        "label": "One",
+        "code": "C1",
+        "qty": 3,
+        "amount": 7,
+        "made_on": "2024-02-03",
+        "body": "b",
+        "tag": "t",
+        "status": "old",
+        "gone": "g",
+        "flag": True,
+    }
+    for kind, env in envs.items():
+        with serving(service, env, tmp_path / f"{kind}-before.log") as live:
+            created = live.request("POST", GADGETS, full)
+            assert created.status == 201, created.body
+            assert live.request("POST", GADGETS, {"label": "Two", "code": "C2"}).status == 201
+            first[kind] = created.body
+    changed = service.uv_run(
+        TEMPLATE_SCRIPT,
+        "change-feature",
+        "--trust",
+        "shop",
+        "gadget",
+        "--fields",
+        EVERY_KIND,
+        "--drop",
+        "status",
+        "--drop",
+        "gone",
+    )
+    assert_ok(changed)
+    commit_all(service.path, "Change every kind of field")
+    for kind, env in envs.items():
+        assert_ok(upgrade(service, env))
+        assert_ok(service.uv_run(service.slug, "db", "check", env=env))
+        with serving(service, env, tmp_path / f"{kind}-after.log") as served:
+            page = served.request("GET", f"{GADGETS}?sort=created_at").body["items"]
+            gadget = first[kind]
+            expected = {
+                "title": "One",
+                "code": "C1",
+                "note": "none",
+                "qty": "3.00",
+                "amount": 7.0,
+                "made_on": "2024-02-03T00:00:00Z",
+                "body": "b",
+                "tag": "t",
+                "flag": True,
+                "sku": None,
+                "size": "m",
+                "extra": None,
+                "weight": 5,
+            }
+            assert {key: page[0][key] for key in expected} == expected, kind
+            assert (page[1]["title"], page[1]["note"], page[1]["qty"]) == ("Two", "none", "0.00")
+            assert not {"label", "status", "gone"} & set(page[0])
+            # The entry written before the change reads as the fields are now...
+            as_of = served.request("GET", f"{GADGETS}/{gadget['id']}?as_of={gadget['created_at']}")
+            assert as_of.status == 200, as_of.body
+            assert {key: as_of.body[key] for key in expected} == expected, kind
+            # ...and a revert to it, which would lose the dropped status, is explained.
+            entry = served.request("GET", f"{GADGETS}/{gadget['id']}/audit").body["items"][-1]
+            reverted = served.request(
+                "POST", f"{GADGETS}/{gadget['id']}/audit/{entry['id']}/revert"
+            )
+            assert reverted.status == 409, reverted.body
+            assert "status" in reverted.body["detail"]
+        # The revision goes back down, with the rows, and up again.
+        assert_ok(service.uv_run("alembic", "downgrade", "gadget@-1", env=env))
+        assert_ok(upgrade(service, env))
+        assert_ok(service.uv_run(service.slug, "audit", "verify", env=env))
+    assert_ok(service.uv_run("ruff", "check", "."))
+    assert_ok(service.uv_run("ruff", "format", "--check", "--diff", "."))
+    assert_ok(service.uv_run("mypy"))
+    for env in ({}, {"TEST_DATABASE_URL": postgres("fresh")}):
+        migrations = service.uv_run(
+            "pytest", "-q", "-p", "no:cacheprovider", "tests/test_migrations.py", env=env
+        )
+        assert_ok(migrations)
