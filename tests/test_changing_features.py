@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import Completed, Service, snapshot_template
+from tests.conftest import Completed, Service, git, snapshot_template
 from tests.live_service import RunningService, serving
 from tests.test_postgres import postgres
 from tests.test_update_lifecycle import (
@@ -163,8 +163,8 @@ def read_back(served: RunningService, product: dict[str, Any], kind: str) -> Non
     assert longer.status == 200, longer.body
 
 
-def test_change_feature_refuses_what_would_lose_data_and_answers_edited_by_hand(
-    tmp_path: Path,
+def test_what_would_lose_data_or_break_rows_is_refused_and_changes_nothing(
+    tmp_path: Path, postgres: Callable[[str], str]
 ) -> None:
     template = snapshot_template(tmp_path / "template")
     service = generate(template, tmp_path / "inventory-service", vcs_ref="0.1.0")
@@ -194,27 +194,8 @@ def test_change_feature_refuses_what_would_lose_data_and_answers_edited_by_hand(
         assert status(service.path) == ""
     assert migration_files(service) == before
 
-    # The drop the first refusal asked for, named: the column goes, the migration is new.
-    assert_ok(change_feature(service, description_left_out, "description"))
-    assert "product_0002_drop_description.py" in migration_files(service)
-    commit_all(service.path, "Drop the product's description")
-
-    # Answers edited by hand would make Copier change nothing: refused, naming the command.
-    answers = service.path / ".copier-answers.yml"
-    answers.write_text(answers.read_text().replace("in_stock:bool=true", "in_stock:bool=false"))
-    commit_all(service.path, "Edit the answers by hand")
-    updated = service.uv_run(TEMPLATE_SCRIPT, "update", "--trust")
-    assert updated.returncode == 2, updated.explain()
-    assert "differ from those the service was rendered from" in updated.stderr
-    assert "change-feature" in updated.stderr
-    assert status(service.path) == ""
-
-
-def test_a_migration_that_existing_rows_would_break_counts_them_and_changes_nothing(
-    tmp_path: Path, postgres: Callable[[str], str]
-) -> None:
-    template = snapshot_template(tmp_path / "template")
-    service = generate(template, tmp_path / "inventory-service", vcs_ref="0.1.0")
+    # A change that the stored rows would break: each database's upgrade counts them and
+    # stops before changing anything.
     envs = databases(tmp_path, postgres)
     for kind, env in envs.items():
         with serving(service, env, tmp_path / f"{kind}.log") as served:
@@ -235,6 +216,23 @@ def test_a_migration_that_existing_rows_would_break_counts_them_and_changes_noth
         assert_ok(current)
         assert "product_0001" in current.stdout, kind
     assert sqlite_schema(sqlite_file) == schema_before
+    git("reset", "-q", "--hard", cwd=service.path)
+    git("clean", "-q", "-fd", cwd=service.path)
+
+    # The drop the first refusal asked for, named: the column goes, the migration is new.
+    assert_ok(change_feature(service, description_left_out, "description"))
+    assert "product_0002_drop_description.py" in migration_files(service)
+    commit_all(service.path, "Drop the product's description")
+
+    # Answers edited by hand would make Copier change nothing: refused, naming the command.
+    answers = service.path / ".copier-answers.yml"
+    answers.write_text(answers.read_text().replace("in_stock:bool=true", "in_stock:bool=false"))
+    commit_all(service.path, "Edit the answers by hand")
+    updated = service.uv_run(TEMPLATE_SCRIPT, "update", "--trust")
+    assert updated.returncode == 2, updated.explain()
+    assert "differ from those the service was rendered from" in updated.stderr
+    assert "change-feature" in updated.stderr
+    assert status(service.path) == ""
 
 
 def sqlite_schema(path: Path) -> list[tuple[str, str]]:

@@ -170,6 +170,21 @@ def field_names(spec: str) -> list[tuple[str, str | None]]:
     return names
 
 
+def without_done_renames(fields: str, names_now: Sequence[str]) -> str:
+    """Drop the ``NEW<-OLD`` of a rename done already (copied from the current field list).
+
+    The list the answers hold right after a rename still reads ``title<-name:...``; copied into
+    the next change, that rename is history, not a new one.
+    """
+    items = []
+    for item in split_fields(fields):
+        head, colon, rest = item.partition(":")
+        new, arrow, old = (part.strip() for part in head.partition(RENAME_ARROW))
+        done = arrow and new in names_now and old not in names_now
+        items.append(f"{new}{colon}{rest}" if done else item)
+    return ", ".join(items)
+
+
 def with_changed_fields(
     features: Sequence[Feature], domain: str, name: str, fields: str, drops: Iterable[str]
 ) -> list[Feature]:
@@ -192,8 +207,9 @@ def with_changed_fields(
     if " ".join(split_fields(fields)) == " ".join(split_fields(current)):
         msg = f"the fields of {name!r} are already {current!r}: nothing to change"
         raise LifecycleError(msg)
-    new = field_names(fields)
     names_now = [field for field, _ in field_names(current)]
+    fields = without_done_renames(fields, names_now)
+    new = field_names(fields)
     for field, old in new:
         if old is not None and old not in names_now:
             msg = (
@@ -390,7 +406,7 @@ def copier_update(
     template's own validators before it writes anything; a refused answer is a LifecycleError,
     and so is a template that needs trust when the user gave none.
     """
-    try:
+    with copier_errors(template):
         run_update(
             project,
             data=dict(data),
@@ -400,6 +416,13 @@ def copier_update(
             unsafe=template.trusted,
             quiet=True,
         )
+
+
+@contextmanager
+def copier_errors(template: TemplateRun) -> Iterator[None]:
+    """Turn Copier's refusals into LifecycleErrors: untrusted code, or its own messages."""
+    try:
+        yield
     except UnsafeTemplateError as error:
         features = str(error).partition(": ")[2].partition(".")[0] or "unsafe features"
         raise template.refusal(features) from error
@@ -413,16 +436,17 @@ def rendered(template: TemplateRun, vcs_ref: str, answers: Mapping[str, Any]) ->
     """Render the template at ``vcs_ref`` for ``answers`` (tasks skipped) in a scratch folder."""
     public = {key: value for key, value in answers.items() if not key.startswith("_")}
     with tempfile.TemporaryDirectory(prefix="template-render-") as directory:
-        run_copy(
-            template.source,
-            directory,
-            data=public,
-            vcs_ref=vcs_ref,
-            defaults=True,
-            unsafe=template.trusted,
-            quiet=True,
-            skip_tasks=True,
-        )
+        with copier_errors(template):
+            run_copy(
+                template.source,
+                directory,
+                data=public,
+                vcs_ref=vcs_ref,
+                defaults=True,
+                unsafe=template.trusted,
+                quiet=True,
+                skip_tasks=True,
+            )
         yield Path(directory)
 
 
@@ -477,11 +501,7 @@ def require_answers_that_render_the_migrations(
     the new release from the same edited answers, so it would see no change and make none;
     the service would keep code and migrations that no longer match its answers.
     """
-    try:
-        rendered = rendered_migrations(template, template_version(answers), answers)
-    except (CopierError, ValueError) as error:
-        msg = f"the recorded answers can't be rendered ({error}); restore {ANSWERS_FILE} from git"
-        raise LifecycleError(msg) from error
+    rendered = rendered_migrations(template, template_version(answers), answers)
     differing = sorted(
         path
         for path, content in rendered.items()
