@@ -42,6 +42,12 @@ FEATURE_KEYS = ("domain", "name", "fields")
 # The field lists of a feature's earlier migrations, oldest first (``change-feature`` writes
 # it; a feature never changed has none).
 HISTORY_KEY = "history"
+# ``removed: keep-data`` (``remove-feature`` writes it): the feature's code is gone, its tables
+# and migrations stay, so every database keeps a history Alembic can follow. ``drop-data``
+# (``remove-feature --drop-data``) adds a last revision that drops the tables and their rows.
+REMOVED_KEY = "removed"
+KEEP_DATA = "keep-data"
+DROP_DATA = "drop-data"
 # Hex digits of the features' fingerprint in the answers file's header.
 FINGERPRINT_LENGTH = 16
 # Example bodies longer than this are shown one field a line.
@@ -78,11 +84,25 @@ class Feature:
     name: str
     fields_spec: str
     history: tuple[str, ...] = ()
+    # None, KEEP_DATA or DROP_DATA.
+    removal: str | None = None
 
     @cached_property
     def fields(self) -> list[FieldSpec]:
         """The parsed field specs."""
         return parse_fields(self.fields_spec, self.name)
+
+    @property
+    def removed(self) -> bool:
+        """Whether the feature was removed: no code, only its migrations."""
+        return self.removal is not None
+
+    @property
+    def table_drop(self) -> TableDrop | None:
+        """The revision that drops the tables of a feature removed with its data."""
+        if self.removal != DROP_DATA:
+            return None
+        return TableDrop(self, len(self.history) + 2)
 
     @property
     def initial(self) -> Feature:
@@ -382,9 +402,44 @@ class Revision:
         return self.changes.reversed().migration(downgrade=True)
 
 
+@dataclass(frozen=True)
+class TableDrop:
+    """The last revision of a feature removed with ``drop-data``: its tables go, rows and all."""
+
+    feature: Feature
+    number: int
+
+    @property
+    def revision(self) -> str:
+        """``category_0003``."""
+        return f"{self.feature.name}_{self.number:04d}"
+
+    @property
+    def down_revision(self) -> str:
+        """The feature's previous revision."""
+        return f"{self.feature.name}_{self.number - 1:04d}"
+
+    @property
+    def earlier_revisions(self) -> list[str]:
+        """The feature's revisions before this one, oldest first: they build its tables."""
+        return [f"{self.feature.name}_{number:04d}" for number in range(1, self.number)]
+
+    @property
+    def file_name(self) -> str:
+        """``category_0003_drop_tables.py``."""
+        return f"{self.revision}_drop_tables.py"
+
+
+def table_drops(features: object) -> list[TableDrop]:
+    """The revisions that drop the tables of the features removed with their data."""
+    return [
+        drop for feature in migrated_features(features) if (drop := feature.table_drop) is not None
+    ]
+
+
 def revisions(features: object) -> list[Revision]:
-    """Every later migration of every feature of the ``features`` answer."""
-    return [revision for feature in load_features(features) for revision in feature.revisions]
+    """Every later migration of every feature of the ``features`` answer (removed ones too)."""
+    return [revision for feature in migrated_features(features) for revision in feature.revisions]
 
 
 # What load_features found for each answer it was given, keyed by the answer's repr: Copier
@@ -396,7 +451,28 @@ _MAX_LOADED = 64
 
 
 def load_features(features: object) -> list[Feature]:
-    """Validate the ``features`` answer and return its features (parsed once per answer).
+    """Validate the ``features`` answer and return the features the service has now.
+
+    Raises:
+        FeatureError: the answer can't be generated; the message says which feature and why.
+    """
+    return [feature for feature in migrated_features(features) if not feature.removed]
+
+
+def retired_tables(features: object) -> list[str]:
+    """The tables of the removed features, which their migrations keep with their rows."""
+    return [
+        table
+        for feature in migrated_features(features)
+        if feature.removal == KEEP_DATA
+        for table in (feature.name, f"{feature.name}_audit")
+    ]
+
+
+def migrated_features(features: object) -> list[Feature]:
+    """Every feature with migrations: those the service has, and those removed keeping data.
+
+    Each answer is parsed once (see ``_LOADED``).
 
     Raises:
         FeatureError: the answer can't be generated; the message says which feature and why.
@@ -445,6 +521,9 @@ def _load_features(features: object) -> list[Feature]:
     loaded: list[Feature] = []
     for position, item in enumerate(features, start=1):
         loaded.append(_load_feature(position, item))
+    if all(feature.removed for feature in loaded):
+        raise FeatureError("features must keep at least one feature that is not removed")
+    # A removed feature's name stays taken: its tables and migrations are still there.
     names = [feature.name for feature in loaded]
     for name in names:
         if names.count(name) > 1:
@@ -468,7 +547,7 @@ def _load_feature(position: int, item: object) -> Feature:
     if not isinstance(item, Mapping):
         raise FeatureError(f"features item #{position} must be a mapping with {FEATURE_KEYS}")
     missing = [key for key in FEATURE_KEYS if key not in item]
-    unknown = sorted(str(key) for key in set(item) - {*FEATURE_KEYS, HISTORY_KEY})
+    unknown = sorted(str(key) for key in set(item) - {*FEATURE_KEYS, HISTORY_KEY, REMOVED_KEY})
     if missing or unknown:
         raise FeatureError(
             f"features item #{position} must have the keys {', '.join(FEATURE_KEYS)} "
@@ -504,7 +583,18 @@ def _load_feature(position: int, item: object) -> Feature:
         raise FeatureError(
             f"feature {name!r}: {HISTORY_KEY} must be a list of field lists, oldest first"
         )
-    feature = Feature(domain=domain, name=name, fields_spec=item["fields"], history=tuple(history))
+    removal = item.get(REMOVED_KEY)
+    if removal not in (None, KEEP_DATA, DROP_DATA):
+        raise FeatureError(
+            f"feature {name!r}: {REMOVED_KEY} can only be {KEEP_DATA!r} or {DROP_DATA!r}"
+        )
+    feature = Feature(
+        domain=domain,
+        name=name,
+        fields_spec=item["fields"],
+        history=tuple(history),
+        removal=removal,
+    )
     try:
         _ = feature.fields
         check_history(feature)

@@ -501,7 +501,7 @@ def table_names(database: Path) -> set[str]:
         return {row[0] for row in rows}
 
 
-def test_removing_a_feature_keeps_its_migration_and_data_until_the_team_drops_them(
+def test_removing_a_feature_keeps_its_migrations_data_and_the_teams_edits_until_asked(
     releases: Path, tmp_path: Path
 ) -> None:
     service = generate(
@@ -516,69 +516,49 @@ def test_removing_a_feature_keeps_its_migration_and_data_until_the_team_drops_th
             "INSERT INTO category (id, version, created_at, updated_at, title, position) "
             "VALUES ('c-1', 1, '2025-01-01 00:00:00', '2025-01-01 00:00:00', 'Desks', 1)"
         )
+    category_service = root / "src/shared/services/catalog_services/category_editor_service.py"
+    category_service.write_text(category_service.read_text() + "\n# A rule of the team's.\n")
+    commit_all(root, "A business rule for categories")
+    migrations = {path.name: path.read_bytes() for path in (root / VERSIONS).glob("*.py")}
 
-    # Copying the migration before the update would stop Alembic: two files, one branch label.
-    early_copy = root / VERSIONS / "rev_kept_category_0001.py"
-    shutil.copy2(root / VERSIONS / "category_0001_initial.py", early_copy)
-    clash = service.uv_run(service.slug, "db", "upgrade", env=env)
-    assert clash.returncode != 0
-    assert "Branch name 'category' in revision category_0001 already used" in clash.stderr
-    early_copy.unlink()
+    remove = (TEMPLATE_SCRIPT, "remove-feature", "--trust", "catalog", "category")
+    refused = service.uv_run(*remove)
+    assert refused.returncode == 2, refused.explain()
+    assert "hold edits of yours" in refused.stderr
+    assert f"  {category_service.relative_to(root)}" in refused.stderr.splitlines()
+    assert status(root) == ""
 
-    # docs/updates.md's procedure: drop the feature from `features` at the current release...
-    removed = service.uv_run(
-        "copier",
-        "update",
-        "--trust",
-        "--defaults",
-        "--vcs-ref=:current:",
-        "--data",
-        f"features={json.dumps([PRODUCT])}",
-    )
-    assert_ok(removed)
-    initial = f"{VERSIONS}/category_0001_initial.py"
-    assert not (root / initial).exists()
-    assert not (root / "src/shared/services/catalog_services/category_editor_service.py").exists()
-    # ...then keep its initial migration under a name of the team's, in the same commit.
-    kept = root / VERSIONS / "rev_kept_category_0001.py"
-    kept.write_text(git("show", f"HEAD:{initial}", cwd=root).stdout)
+    assert_ok(service.uv_run(*remove, "--discard-edits"))
     assert leftover_conflicts(root) == []
-    commit_all(root, "Remove the category feature, keep its migration")
+    assert not category_service.exists()
+    assert not (root / "src/inventory_service/routers/catalog_routers/category_router.py").exists()
+    assert {path.name: path.read_bytes() for path in (root / VERSIONS).glob("*.py")} == migrations
+    [category] = [item for item in answers_of(root)["features"] if item["name"] == "category"]
+    assert category["removed"] == "keep-data"
+    commit_all(root, "Remove the category feature")
+    last = service.uv_run(TEMPLATE_SCRIPT, "remove-feature", "--trust", "catalog", "product")
+    assert last.returncode == 2
+    assert "the service's only feature" in last.stderr
 
-    # A database that applied the migration still has a history Alembic can follow...
-    assert_ok(service.uv_run(service.slug, "db", "upgrade", env=env))
+    # Databases that applied its migration follow the history; the rows stay, out of the checks.
+    upgraded = service.uv_run(service.slug, "db", "upgrade", env=env)
+    assert_ok(upgraded)
+    assert upgraded.stdout.startswith("already up to date")
     with sqlite3.connect(sqlite_file) as connection:
-        titles = connection.execute("SELECT title FROM category").fetchall()
-    assert titles == [("Desks",)]
-    # ...and the tables it no longer models are reported as drift until they are dropped.
-    drift = service.uv_run("alembic", "check", env=env)
-    assert drift.returncode != 0
-    assert "remove_table" in drift.stdout + drift.stderr
-    assert "category_audit" in drift.stdout + drift.stderr
+        assert connection.execute("SELECT title FROM category").fetchall() == [("Desks",)]
+    assert_ok(service.uv_run(service.slug, "db", "check", env=env))
+    assert_ok(service.uv_run("alembic", "check", env=env))
+    fresh = {"DATABASE_URL": f"sqlite:///{tmp_path / 'fresh.db'}"}
+    assert_ok(service.uv_run(service.slug, "db", "upgrade", env=fresh))
+    assert {"category", "category_audit"} <= table_names(tmp_path / "fresh.db")
 
-    dropped = service.uv_run(
-        "alembic",
-        "revision",
-        "--autogenerate",
-        "--head",
-        "category@head",
-        "-m",
-        "drop category",
-        env=env,
-    )
-    assert_ok(dropped)
-    assert_ok(service.uv_run("ruff", "check", "--fix", "--quiet", "."))
-    assert_ok(service.uv_run("ruff", "format", "--quiet", "."))
+    # Dropping the tables, later, is one more revision on the feature's branch.
+    assert_ok(service.uv_run(*remove, "--drop-data"))
+    assert "category_0002_drop_tables.py" in {path.name for path in (root / VERSIONS).iterdir()}
     assert_ok(service.uv_run(service.slug, "db", "upgrade", env=env))
     assert {"category", "category_audit"}.isdisjoint(table_names(sqlite_file))
-    assert_ok(service.uv_run("alembic", "check", env=env))
+    assert_ok(service.uv_run(service.slug, "db", "check", env=env))
     commit_all(root, "Drop the category tables")
-    # The service is now a new one-feature service (the default answer set, whose gates run
-    # elsewhere) plus two migrations: the gates that read those, and the service's migration
-    # tests, which run them on fresh databases too.
-    [dropping] = (root / VERSIONS).glob("rev_*_drop_category_*.py")
-    migrations = (kept.relative_to(root).as_posix(), dropping.relative_to(root).as_posix())
-    assert_tree_is_a_fresh_render(root, releases, "0.1.0", [PRODUCT], team_files=migrations)
     assert_ok(service.uv_run("ruff", "check", "."))
     assert_ok(service.uv_run("ruff", "format", "--check", "--diff", "."))
     checked = service.uv_run("mypy")

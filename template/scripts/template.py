@@ -2,6 +2,7 @@
 
     uv run scripts/template.py add-feature DOMAIN NAME --fields "..." --trust
     uv run scripts/template.py change-feature DOMAIN NAME --fields "..." [--drop F] --trust
+    uv run scripts/template.py remove-feature DOMAIN NAME [--discard-edits] [--drop-data] --trust
     uv run scripts/template.py update --trust [--vcs-ref REF] [--src PATH_OR_URL]
 
 This script maintains the service's source and is no part of the running service: it lives
@@ -31,7 +32,7 @@ import shutil
 import subprocess
 import tempfile
 import tomllib
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,6 +65,11 @@ SCRATCH_IDENTITY = ("-c", "user.name=template update", "-c", "user.email=update@
 # changed, "history": the field lists of its earlier migrations, oldest first.
 Feature = dict[str, Any]
 HISTORY = "history"
+# A feature removed with its data kept: its migrations stay, its code goes.
+REMOVED = "removed"
+KEEP_DATA = "keep-data"
+# ...or with a last revision that drops its tables and their rows.
+DROP_DATA = "drop-data"
 # Where the service's migrations are; a shipped one is never edited.
 MIGRATION_FILES = re.compile(r"^src/[^/]+/migrations/versions/[^/]+\.py$")
 # The answers file's header records a hash of the features the template rendered last.
@@ -148,6 +154,48 @@ def recorded_features(answers: Mapping[str, Any]) -> list[Feature]:
     ]
 
 
+def find_feature(
+    features: Sequence[Feature], domain: str, name: str, *, kept_data: bool = False
+) -> int:
+    """Return the position of the feature ``name`` of ``domain``.
+
+    A removed feature is found only with ``kept_data``, if its tables are still there.
+    """
+    found = (KEEP_DATA, None) if kept_data else (None,)
+    position = next(
+        (
+            i
+            for i, item in enumerate(features)
+            if item.get("name") == name and item.get(REMOVED) in found
+        ),
+        None,
+    )
+    if position is None:
+        known = ", ".join(str(item["name"]) for item in features if REMOVED not in item)
+        msg = f"there is no feature {name!r} (the features are: {known}); add it with add-feature"
+        raise LifecycleError(msg)
+    if features[position].get("domain") != domain:
+        msg = f"feature {name!r} is in domain {features[position].get('domain')!r}, not {domain!r}"
+        raise LifecycleError(msg)
+    return position
+
+
+def with_feature_removed(
+    features: Sequence[Feature], domain: str, name: str, *, drop_data: bool = False
+) -> list[Feature]:
+    """Return ``features`` with one marked removed: its code goes, its data stays or is dropped.
+
+    A feature removed earlier with its data kept may have it dropped now.
+    """
+    position = find_feature(features, domain, name, kept_data=drop_data)
+    feature = features[position]
+    if REMOVED not in feature and sum(REMOVED not in item for item in features) == 1:
+        msg = f"{name!r} is the service's only feature: a service keeps at least one"
+        raise LifecycleError(msg)
+    removed = {**feature, REMOVED: DROP_DATA if drop_data else KEEP_DATA}
+    return [*features[:position], removed, *features[position + 1 :]]
+
+
 def split_fields(spec: str) -> list[str]:
     """Split a field list on the commas between fields (not those inside parentheses)."""
     items, depth, current = [], 0, ""
@@ -194,15 +242,8 @@ def with_changed_fields(
     audit trail keeps them): it is refused unless named in ``drops``. The template checks the
     rest (the grammar, renames, what a migration can convert) when it renders.
     """
-    position = next((i for i, item in enumerate(features) if item.get("name") == name), None)
-    if position is None:
-        known = ", ".join(str(item.get("name")) for item in features)
-        msg = f"there is no feature {name!r} (the features are: {known}); add it with add-feature"
-        raise LifecycleError(msg)
+    position = find_feature(features, domain, name)
     feature = features[position]
-    if feature.get("domain") != domain:
-        msg = f"feature {name!r} is in domain {feature.get('domain')!r}, not {domain!r}"
-        raise LifecycleError(msg)
     current = str(feature["fields"])
     if " ".join(split_fields(fields)) == " ".join(split_fields(current)):
         msg = f"the fields of {name!r} are already {current!r}: nothing to change"
@@ -634,8 +675,68 @@ def change_feature(
     return rerender(project, answers, features, trusted=trusted)
 
 
+def remove_feature(
+    project: Path,
+    domain: str,
+    name: str,
+    *,
+    discard_edits: bool = False,
+    drop_data: bool = False,
+    trusted: bool = False,
+) -> UpdateOutcome:
+    """Remove a feature's code, keeping its migrations and, unless ``drop_data``, its rows.
+
+    A file of the feature that the team edited is not deleted unless ``discard_edits``: the
+    command refuses, naming the files, so that the edits can be moved first.
+    """
+    answers = read_answers(project)
+    features = with_feature_removed(recorded_features(answers), domain, name, drop_data=drop_data)
+
+    def keep_edits(template: TemplateRun) -> None:
+        if discard_edits:
+            return
+        version = template_version(answers)
+        edited = edited_files_going(project, template, version, answers, features)
+        if edited:
+            msg = (
+                f"these files of {name!r} hold edits of yours, and removing it deletes them:\n  "
+                + "\n  ".join(edited)
+                + "\nMove what you want to keep (git keeps the rest in its history), then run "
+                "again with --discard-edits"
+            )
+            raise LifecycleError(msg)
+
+    return rerender(project, answers, features, trusted=trusted, before_update=keep_edits)
+
+
+def edited_files_going(
+    project: Path,
+    template: TemplateRun,
+    version: str,
+    answers: Mapping[str, Any],
+    features: list[Feature],
+) -> list[str]:
+    """Return the files ``features`` no longer renders that differ from their recorded render."""
+    with rendered(template, version, {**answers, "features": features}) as after:
+        staying = {path.relative_to(after).as_posix() for path in after.rglob("*")}
+    with rendered(template, version, answers) as before:
+        return sorted(
+            name
+            for path in before.rglob("*")
+            if path.is_file()
+            and (name := path.relative_to(before).as_posix()) not in staying
+            and (project / name).is_file()
+            and (project / name).read_bytes() != path.read_bytes()
+        )
+
+
 def rerender(
-    project: Path, answers: Mapping[str, Any], features: list[Feature], *, trusted: bool
+    project: Path,
+    answers: Mapping[str, Any],
+    features: list[Feature],
+    *,
+    trusted: bool,
+    before_update: Callable[[TemplateRun], None] | None = None,
 ) -> UpdateOutcome:
     """Re-render the service with new ``features`` at the template version it is at."""
     require_updatable_work_tree(project, slug_of(answers))
@@ -643,6 +744,8 @@ def rerender(
     template = TemplateRun(template_source(answers, None), trusted)
     require_features_as_rendered(project, answers)
     require_answers_that_render_the_migrations(project, template, answers)
+    if before_update is not None:
+        before_update(template)
     update_through_scratch_clone(project, template, version, {"features": features}, answers)
     return outcome(project, slug_of(answers), version)
 
@@ -670,7 +773,7 @@ def update(
 
 
 app = typer.Typer(
-    help="Template maintenance: add or change a feature, or pull a template release, with Copier.",
+    help="Template maintenance: add, change or remove a feature, or pull a release, with Copier.",
     no_args_is_help=True,
     # A script run by path: there is no installed command to complete.
     add_completion=False,
@@ -727,6 +830,42 @@ def change_feature_command(
         result = change_feature(project, domain, name, fields, drop or (), trusted=trust)
     except LifecycleError as error:
         typer.echo(f"change-feature: {error}", err=True)
+        raise typer.Exit(code=2) from error
+    report_update(result)
+
+
+@app.command("remove-feature")
+def remove_feature_command(
+    domain: Annotated[str, typer.Argument(help="The feature's domain.")],
+    name: Annotated[str, typer.Argument(help="The feature's name.")],
+    discard_edits: Annotated[
+        bool,
+        typer.Option(
+            "--discard-edits", help="Delete the feature's files even where you edited them."
+        ),
+    ] = False,
+    drop_data: Annotated[
+        bool,
+        typer.Option(
+            "--drop-data", help="Add a revision that drops its tables, rows and audit trail."
+        ),
+    ] = False,
+    trust: TrustOption = False,
+) -> None:
+    """Remove a feature's code; its migrations stay, and its rows unless --drop-data."""
+    try:
+        project = find_project()
+        announce_trust(project, None, trust)
+        result = remove_feature(
+            project,
+            domain,
+            name,
+            discard_edits=discard_edits,
+            drop_data=drop_data,
+            trusted=trust,
+        )
+    except LifecycleError as error:
+        typer.echo(f"remove-feature: {error}", err=True)
         raise typer.Exit(code=2) from error
     report_update(result)
 

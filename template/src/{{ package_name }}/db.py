@@ -20,7 +20,7 @@ from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, create_engine
 
 from shared.db.availability import is_database_unavailable
-from shared.db.tables import metadata
+from shared.db.tables import is_compared, metadata
 from shared.logging.logger import get_logger
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -194,7 +194,9 @@ def lacking_in_database(drift: list[Any]) -> tuple[str, ...]:
 
 def schema_drift(connection: Connection) -> list[Any]:
     """What autogenerate would still change: empty when the migrations match the models."""
-    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    context = MigrationContext.configure(
+        connection, opts={"compare_type": True, "include_name": is_compared}
+    )
     return list(compare_metadata(context, metadata))
 
 
