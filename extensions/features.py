@@ -338,12 +338,11 @@ FILL_VALUE_IMPORTS = (
 
 
 @dataclass(frozen=True)
-class Revision:
-    """A later migration of a feature: the change from one of its field lists to the next."""
+class FeatureRevision:
+    """A later migration on a feature's own branch: ``product_0002``, on ``product_0001``."""
 
     feature: Feature
     number: int
-    changes: FieldChanges
 
     @property
     def revision(self) -> str:
@@ -354,6 +353,13 @@ class Revision:
     def down_revision(self) -> str:
         """The revision this one goes on: the feature's previous one."""
         return f"{self.feature.name}_{self.number - 1:04d}"
+
+
+@dataclass(frozen=True)
+class Revision(FeatureRevision):
+    """A later migration of a feature: the change from one of its field lists to the next."""
+
+    changes: FieldChanges
 
     @property
     def file_name(self) -> str:
@@ -403,21 +409,8 @@ class Revision:
 
 
 @dataclass(frozen=True)
-class TableDrop:
+class TableDrop(FeatureRevision):
     """The last revision of a feature removed with ``drop-data``: its tables go, rows and all."""
-
-    feature: Feature
-    number: int
-
-    @property
-    def revision(self) -> str:
-        """``category_0003``."""
-        return f"{self.feature.name}_{self.number:04d}"
-
-    @property
-    def down_revision(self) -> str:
-        """The feature's previous revision."""
-        return f"{self.feature.name}_{self.number - 1:04d}"
 
     @property
     def earlier_revisions(self) -> list[str]:

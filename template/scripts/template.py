@@ -797,14 +797,12 @@ def add_feature_command(
     trust: TrustOption = False,
 ) -> None:
     """Add a feature: append it to the recorded features, re-render at this template version."""
-    try:
-        project = find_project()
-        announce_trust(project, None, trust)
-        result = add_feature(project, domain, name, fields, trusted=trust)
-    except LifecycleError as error:
-        typer.echo(f"add-feature: {error}", err=True)
-        raise typer.Exit(code=2) from error
-    report_update(result)
+    run_command(
+        "add-feature",
+        None,
+        trust,
+        lambda project: add_feature(project, domain, name, fields, trusted=trust),
+    )
 
 
 @app.command("change-feature")
@@ -824,14 +822,12 @@ def change_feature_command(
     trust: TrustOption = False,
 ) -> None:
     """Change a feature's fields: a new migration, the models, the API and its tests."""
-    try:
-        project = find_project()
-        announce_trust(project, None, trust)
-        result = change_feature(project, domain, name, fields, drop or (), trusted=trust)
-    except LifecycleError as error:
-        typer.echo(f"change-feature: {error}", err=True)
-        raise typer.Exit(code=2) from error
-    report_update(result)
+    run_command(
+        "change-feature",
+        None,
+        trust,
+        lambda project: change_feature(project, domain, name, fields, drop or (), trusted=trust),
+    )
 
 
 @app.command("remove-feature")
@@ -853,21 +849,14 @@ def remove_feature_command(
     trust: TrustOption = False,
 ) -> None:
     """Remove a feature's code; its migrations stay, and its rows unless --drop-data."""
-    try:
-        project = find_project()
-        announce_trust(project, None, trust)
-        result = remove_feature(
-            project,
-            domain,
-            name,
-            discard_edits=discard_edits,
-            drop_data=drop_data,
-            trusted=trust,
-        )
-    except LifecycleError as error:
-        typer.echo(f"remove-feature: {error}", err=True)
-        raise typer.Exit(code=2) from error
-    report_update(result)
+    run_command(
+        "remove-feature",
+        None,
+        trust,
+        lambda project: remove_feature(
+            project, domain, name, discard_edits=discard_edits, drop_data=drop_data, trusted=trust
+        ),
+    )
 
 
 @app.command("update")
@@ -885,12 +874,21 @@ def update_command(
     trust: TrustOption = False,
 ) -> None:
     """Pull a template release into this service with copier update; fail on conflicts."""
+    run_command(
+        "update", src, trust, lambda project: update(project, vcs_ref, source=src, trusted=trust)
+    )
+
+
+def run_command(
+    command: str, src: str | None, trust: bool, action: Callable[[Path], UpdateOutcome]
+) -> None:
+    """Run ``action`` on the service here and report it; a refusal exits 2 with one message."""
     try:
         project = find_project()
         announce_trust(project, src, trust)
-        result = update(project, vcs_ref, source=src, trusted=trust)
+        result = action(project)
     except LifecycleError as error:
-        typer.echo(f"update: {error}", err=True)
+        typer.echo(f"{command}: {error}", err=True)
         raise typer.Exit(code=2) from error
     report_update(result)
 
