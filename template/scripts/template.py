@@ -74,6 +74,8 @@ DROP_DATA = "drop-data"
 MIGRATION_FILES = re.compile(r"^src/[^/]+/migrations/versions/[^/]+\.py$")
 # The answers file's header records a hash of the features the template rendered last.
 FINGERPRINT_LINE = re.compile(r"^# features: ([0-9a-f]{16}) ", flags=re.MULTILINE)
+# What names a template that is not a local folder: a URL, git@host:..., or Copier's gh:/gl:.
+REMOTE_SOURCE = re.compile(r"^([a-z][a-z0-9+.-]*://|git@|gh:|gl:)")
 # `title<-name:str(120)` renames `name` to `title` (see the README's field-spec grammar).
 RENAME_ARROW = "<-"
 
@@ -118,7 +120,13 @@ def find_project(start: Path | None = None) -> Path:
 
 def parse_answers(text: str) -> dict[str, Any]:
     """Parse the contents of the answers file Copier wrote."""
-    answers = yaml.safe_load(text)
+    try:
+        answers = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" (line {mark.line + 1})" if mark is not None else ""
+        msg = f"{ANSWERS_FILE} is not valid YAML{where}: restore it from git"
+        raise LifecycleError(msg) from None
     if not isinstance(answers, dict):
         msg = f"{ANSWERS_FILE} does not hold a mapping of answers"
         raise LifecycleError(msg)
@@ -635,7 +643,12 @@ def template_source(answers: Mapping[str, Any], source: str | None) -> str:
     """
     if source:
         local = Path(source).expanduser()
-        return str(local.resolve()) if local.exists() else source
+        if local.exists():
+            return str(local.resolve())
+        if not REMOTE_SOURCE.match(source):
+            msg = f"--src {source}: there is no such folder (nor is it a git URL)"
+            raise LifecycleError(msg)
+        return source
     recorded = answers.get("_src_path")
     if not isinstance(recorded, str) or not recorded:
         msg = f"{ANSWERS_FILE} records no template location (_src_path): name it with --src"
