@@ -6,6 +6,7 @@ team writes it in the feature's own file: the hooks, a command of its own (``per
 override of a verb.
 """
 
+import time
 import types
 from enum import StrEnum
 from typing import Any
@@ -25,6 +26,8 @@ from shared.services.change_feed import read_feed
 Service = AuditedEditorService[Any, Any, Any, Any]
 # The kind of the sample command every feature is given here: recorded as <FEATURE>_CHECKED.
 COMMAND = "CHECKED"
+# How long a test waits for the change feed to serve a committed change (see below).
+FEED_WAIT_SECONDS = 30
 
 
 def team_service(feature: FeatureUnderTest, **members: Any) -> type[Service]:
@@ -270,6 +273,12 @@ def test_a_command_is_audited_chained_fed_and_revertible_like_an_update(
         assert command.previous_hash == trail[0].row_hash
         assert verify_trail(session, service.audit_model).intact
         feed = read_feed(session, {feature.name: service.audit_model}, None, 10)
+        # On PostgreSQL the feed holds changes back while any older transaction of the server
+        # is still open, other tests' included: it serves them when those end.
+        deadline = time.monotonic() + FEED_WAIT_SECONDS
+        while len(feed) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+            feed = read_feed(session, {feature.name: service.audit_model}, None, 10)
         assert [item.entry.model_dump()["action_code"] for item in feed] == [
             feature.action("CREATED"),
             command.action_code,
