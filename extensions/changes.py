@@ -17,6 +17,7 @@ words): no value is ever spliced into it.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, replace
 from functools import cached_property
 
@@ -26,6 +27,13 @@ from .fields import NO_DEFAULT, FieldSpec, FieldSpecError, parse_fields, quoted
 LOSSLESS_TYPE_CHANGES = frozenset(
     {("int", "decimal"), ("int", "float"), ("str", "text"), ("date", "datetime")}
 )
+# Conversions that change how a value is written down: SQLite keeps dates as text (a datetime
+# column reads "YYYY-MM-DD HH:MM:SS.ffffff"), so it rewrites them; PostgreSQL converts them
+# with USING. Each is ``(SQLite's new text, PostgreSQL's USING)`` of a column ``{name}``.
+TEXT_REWRITES = {
+    ("date", "datetime"): ("{name} || ' 00:00:00.000000'", "{name}::timestamp AT TIME ZONE 'UTC'"),
+    ("datetime", "date"): ("substr({name}, 1, 10)", "({name} AT TIME ZONE 'UTC')::date"),
+}
 # A revision's file name describes it; past this length it says "change_fields" instead.
 MAX_DESCRIPTION_LENGTH = 40
 
@@ -61,6 +69,8 @@ class Fill:
     column_type: str
     value: str
     only_nulls: bool
+    # ``"module.name"`` the value's Python source needs (``decimal.Decimal``), if any.
+    value_import: str | None = None
 
 
 @dataclass(frozen=True)
@@ -74,6 +84,8 @@ class ColumnChange:
     type_: str | None = None
     nullable: bool | None = None
     postgresql_using: str | None = None
+    # Whether SQLite rewrote the column's text in the new type's form first (TEXT_REWRITES).
+    text_rewritten: bool = False
 
 
 @dataclass(frozen=True)
@@ -137,11 +149,17 @@ def sql_literal_check(spec: FieldSpec) -> str:
     return f"abs({spec.name}) >= {10 ** (precision - scale)}"
 
 
-def fill_value(spec: FieldSpec) -> str:
-    """Python source of the default a migration fills a column with (plain values only)."""
+def fill(spec: FieldSpec, column_type: str, *, only_nulls: bool, column: str = "") -> Fill:
+    """Fill a column with ``spec``'s default (an enum's as its plain value, no enum class)."""
     if spec.type == "enum":
-        return quoted(spec.default)
-    return spec.python_source(spec.default)
+        return Fill(column or spec.name, column_type, quoted(spec.default), only_nulls)
+    return Fill(
+        column or spec.name,
+        column_type,
+        spec.python_source(spec.default),
+        only_nulls,
+        spec.field_type.python_import,
+    )
 
 
 @dataclass(frozen=True)
@@ -258,7 +276,7 @@ class FieldChanges:
                     raise FieldChangeError(msg)
                 checks.append(RowCheck("1 = 1", f"rows, whose values of {spec.name} were dropped"))
             if spec.default is not NO_DEFAULT and spec.default is not None:
-                fills.append(Fill(spec.name, spec.column_type_source(), fill_value(spec), False))
+                fills.append(fill(spec, spec.column_type_source(), only_nulls=False))
             if not spec.optional:
                 altered.append(
                     ColumnChange(spec.name, spec.column_type_source(), True, nullable=False)
@@ -299,7 +317,7 @@ class FieldChanges:
             sqlite_retyped=tuple(
                 (change.name, change.type_)
                 for change in altered
-                if change.type_ is not None and change.postgresql_using is not None
+                if change.type_ is not None and change.text_rewritten
             ),
             altered=tuple(altered),
             dropped_columns=tuple(spec.name for spec in self.dropped),
@@ -325,9 +343,7 @@ class FieldChanges:
             nullable = new.optional
             if not new.optional:
                 if new.default is not NO_DEFAULT and new.default is not None:
-                    fills.append(
-                        Fill(name, old.column_type_source(), fill_value(new), only_nulls=True)
-                    )
+                    fills.append(fill(new, old.column_type_source(), only_nulls=True, column=name))
                 else:
                     checks.append(
                         RowCheck(
@@ -338,10 +354,7 @@ class FieldChanges:
         new_name = new.name if new.name != name else None
         if type_ is None and nullable is None and new_name is None:
             return None
-        using = {
-            ("date", "datetime"): f"{name}::timestamp AT TIME ZONE 'UTC'",
-            ("datetime", "date"): f"({name} AT TIME ZONE 'UTC')::date",
-        }.get((old.type, new.type))
+        rewrite = TEXT_REWRITES.get((old.type, new.type))
         return ColumnChange(
             name=name,
             existing_type=old.column_type_source(),
@@ -349,7 +362,8 @@ class FieldChanges:
             new_name=new_name,
             type_=type_,
             nullable=nullable,
-            postgresql_using=using,
+            postgresql_using=rewrite[1].format(name=name) if rewrite else None,
+            text_rewritten=rewrite is not None,
         )
 
     def _type_change(
@@ -418,14 +432,11 @@ class FieldChanges:
                     )
             else:
                 checks.append(RowCheck(sql_literal_check(new), f"rows whose {name} is too large"))
-        # SQLite keeps dates as text, and a datetime column reads "YYYY-MM-DD HH:MM:SS.ffffff".
-        if (old.type, new.type) == ("date", "datetime"):
+        if rewrite := TEXT_REWRITES.get((old.type, new.type)):
             sqlite_updates.append(
-                f"UPDATE {self.table} SET {name} = {name} || ' 00:00:00.000000' "  # noqa: S608
+                f"UPDATE {self.table} SET {name} = {rewrite[0].format(name=name)} "  # noqa: S608
                 f"WHERE {name} IS NOT NULL"
             )
-        if (old.type, new.type) == ("datetime", "date"):
-            sqlite_updates.append(f"UPDATE {self.table} SET {name} = substr({name}, 1, 10)")  # noqa: S608
         old_type, new_type = old.column_type_source(), new.column_type_source()
         return new_type if new_type != old_type else None
 
@@ -472,7 +483,11 @@ def _spec_text(spec: FieldSpec) -> str:
     text = spec.type + args + ("?" if spec.optional else "")
     text += ":unique" if spec.unique else ":index" if spec.index else ""
     if spec.default is not NO_DEFAULT:
-        text += f"={spec.default_json_value()}" if spec.default is not None else "=null"
+        value = spec.default_json_value()
+        # As the grammar writes a default: null, true and false, and other values bare.
+        text += "=" + (
+            json.dumps(value) if value is None or isinstance(value, bool) else str(value)
+        )
     return text
 
 

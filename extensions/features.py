@@ -10,7 +10,7 @@ from functools import cached_property
 from typing import Any
 from urllib.parse import urlencode
 
-from .changes import FieldChangeError, FieldChanges, Migration
+from .changes import FieldChangeError, FieldChanges, Fill, Migration, RowCheck
 from .fields import (
     FieldSpec,
     FieldSpecError,
@@ -21,6 +21,7 @@ from .fields import (
     sample_imports,
     type_imports,
 )
+from .imports import from_imports
 from .naming import (
     identifier_problem,
     kebab,
@@ -328,15 +329,6 @@ class Feature:
         return next((spec for spec in self.fields if spec.type != "bool"), self.fields[0])
 
 
-# Python names a fill's value needs, by a marker of its source: ``Decimal("1.50")``.
-FILL_VALUE_IMPORTS = (
-    ("Decimal(", "decimal", "Decimal"),
-    ("date(", "datetime", "date"),
-    ("datetime.", "datetime", "datetime"),
-    ("UUID(", "uuid", "UUID"),
-)
-
-
 @dataclass(frozen=True)
 class FeatureRevision:
     """A later migration on a feature's own branch: ``product_0002``, on ``product_0001``."""
@@ -367,18 +359,25 @@ class Revision(FeatureRevision):
         return f"{self.revision}_{self.changes.description}.py"
 
     @property
-    def standard_imports(self) -> list[str]:
-        """The revision's standard-library import lines: ``Sequence``, and what fills need."""
-        values = " ".join(
-            fill.value for migration in (self.upgrade, self.downgrade) for fill in migration.fills
-        )
-        names: dict[str, set[str]] = {"collections.abc": {"Sequence"}, "typing": {"Any"}}
-        for marker, module, name in FILL_VALUE_IMPORTS:
-            if marker in values:
-                names.setdefault(module, set()).add(name)
-        return [
-            f"from {module} import {', '.join(sorted(names[module]))}" for module in sorted(names)
-        ]
+    def fills(self) -> list[Fill]:
+        """The values the revision fills columns with, up or down."""
+        return [*self.upgrade.fills, *self.downgrade.fills]
+
+    @property
+    def checks(self) -> list[RowCheck]:
+        """The row checks of the revision, up or down."""
+        return [*self.upgrade.checks, *self.downgrade.checks]
+
+    @property
+    def standard_imports(self) -> list[tuple[str, list[str]]]:
+        """The revision's standard-library imports: ``Sequence``, and what its fills need."""
+        entries = ["collections.abc.Sequence"]
+        if self.fills:
+            entries += [
+                "typing.Any",
+                *(fill.value_import for fill in self.fills if fill.value_import),
+            ]
+        return from_imports(entries)
 
     @property
     def added_columns(self) -> list[FieldSpec]:

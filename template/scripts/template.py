@@ -205,11 +205,20 @@ def with_feature_removed(
 
 
 def split_fields(spec: str) -> list[str]:
-    """Split a field list on the commas between fields (not those inside parentheses)."""
-    items, depth, current = [], 0, ""
+    """Split a field list on the commas between fields (not in parentheses or quotes).
+
+    The template's extensions parse the list (extensions/fields.py); this script, which runs
+    without them, needs only the fields' names.
+    """
+    items, depth, quote, current = [], 0, "", ""
     for char in spec:
-        depth += {"(": 1, ")": -1}.get(char, 0)
-        if char == "," and depth == 0:
+        if quote:
+            quote = "" if char == quote else quote
+        elif char in "\"'":
+            quote = char
+        else:
+            depth += {"(": 1, ")": -1}.get(char, 0)
+        if char == "," and depth == 0 and not quote:
             items.append(current.strip())
             current = ""
         else:
