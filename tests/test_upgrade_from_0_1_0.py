@@ -208,8 +208,9 @@ def test_a_0_1_0_service_keeps_its_edits_through_the_documented_upgrade(
     # The migrations since 0.1.0: the caller_request_id column of every audit table (0.2.0),
     # the hash chain's columns and the change feed's position and index (issue 12), then the
     # list indexes that keyset pages read (issue 10), then action codes open to a feature's
-    # own commands (issue 24).
-    applied = "applied: shared_0001, shared_0002, shared_0003, shared_0004"
+    # own commands (issue 24), then the list of audit rows older than the chain's second hash
+    # form (issue 25).
+    applied = "applied: shared_0001, shared_0002, shared_0003, shared_0004, shared_0005"
     assert migrated.stdout.strip() == applied, migrated.explain()
     assert_ok(service.uv_run(SLUG, "db", "check"))
 

@@ -21,6 +21,10 @@ class SnapshotMismatchError(ConflictError):
     """An audit snapshot no longer fits the entity's current fields, so it can't be restored."""
 
 
+class TamperedEntryError(ConflictError):
+    """An audit entry no longer has the hash it was written with: it is not history to act on."""
+
+
 class PreconditionFailedError(DomainError):
     """The caller's version of the entity is not the current one: someone changed it first."""
 

@@ -12,6 +12,7 @@ from sqlmodel import Session
 
 from factories import TEST_USER
 from features_under_test import MISSING_ID, PROBLEM_JSON, FeatureUnderTest
+from shared.db.models.base_model import new_id, utc_now
 
 Headers = dict[str, str]
 
@@ -34,21 +35,27 @@ def crafted_entry(
     """Append an audit entry holding ``snapshot``, as an older schema of the feature wrote it.
 
     Inserting is what the application does too (the audit guard refuses only UPDATE and
-    DELETE); the entry's snapshot is what a schema change since would leave behind.
+    DELETE), chained and hashed as it does; the entry's snapshot is what a schema change
+    since would leave behind.
     """
     audit_model = feature.api.service.audit_model
-    values: dict[str, Any] = {
-        audit_model.entity_id_field(): entity_id,
-        "performed_by_user_id": TEST_USER.id,
-        "performed_by_user_name": TEST_USER.full_name,
-        "action_code": feature.action("UPDATED"),
-        "description": "written by an older schema",
-        "data_snapshot": snapshot,
-    }
-    row = audit_model(**values)
-    session.add(row)
+    audit_repo = feature.api.service(session).audit_repo
+    entry_id = new_id()
+    audit_repo.append(
+        {
+            "id": entry_id,
+            audit_model.entity_id_field(): entity_id,
+            "performed_by_user_id": TEST_USER.id,
+            "performed_by_user_name": TEST_USER.full_name,
+            "action_code": feature.action("UPDATED"),
+            "description": "written by an older schema",
+            "data_snapshot": snapshot,
+            "created_at": utc_now(),
+            "previous_hash": audit_repo.latest_hash(entity_id),
+        }
+    )
     session.commit()
-    return str(row.id)
+    return entry_id
 
 
 def fields_of(entity: dict[str, Any], feature: FeatureUnderTest) -> dict[str, Any]:

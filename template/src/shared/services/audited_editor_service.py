@@ -27,7 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from shared.db.models.audit_models.audit_base import ACTION_CODE_LENGTH, AuditBase
-from shared.db.models.audit_models.audit_chain import row_hash_of
+from shared.db.models.audit_models.audit_chain import entry_is_intact
 from shared.db.models.base_model import EntityBase, new_id, utc_now
 from shared.db.repositories.audit_repository.audit_repository import AuditRepository
 from shared.db.repositories.repository import Repository
@@ -41,6 +41,7 @@ from shared.errors import (
     NotFoundError,
     PreconditionFailedError,
     SnapshotMismatchError,
+    TamperedEntryError,
 )
 from shared.logging.context import RequestContext
 from shared.logging.logger import get_logger
@@ -330,12 +331,14 @@ class AuditedEditorService(Generic[EntityT, AuditT, CreateT, UpdateT]):
             NotFoundError: no entity has this id, or it did not exist yet at ``moment``.
             GoneError: the entity was deleted at ``moment``.
             SnapshotMismatchError: the snapshot no longer fits the entity's current fields.
+            TamperedEntryError: the entry read was changed after it was written.
         """
         self._get_including_deleted(entity_id)
         entry = self.audit_repo.get_as_of(entity_id, moment)
         if entry is None:
             msg = f"{self.noun} {entity_id} did not exist yet at {moment.isoformat()}"
             raise NotFoundError(msg)
+        self._check_intact(entry)
         snapshot = entry.data_snapshot or {}
         if snapshot.get("deleted_at") is not None:
             msg = f"{self.noun} {entity_id} was deleted at {moment.isoformat()}"
@@ -531,6 +534,7 @@ class AuditedEditorService(Generic[EntityT, AuditT, CreateT, UpdateT]):
         Raises:
             NotFoundError: no entity has this id, or it has no audit entry with ``entry_id``.
             SnapshotMismatchError: the snapshot no longer fits the entity's current fields.
+            TamperedEntryError: the entry was changed after it was written.
             ConflictError: a unique field's restored value is taken.
             PreconditionFailedError: the entity is at another version, or another writer
                 changed it first.
@@ -544,6 +548,7 @@ class AuditedEditorService(Generic[EntityT, AuditT, CreateT, UpdateT]):
                 msg = f"{self.noun} {entity_id} has no audit entry {entry_id}"
                 raise NotFoundError(msg)
             self._check_version(entity, expected_versions)
+            self._check_intact(entry)
             target.update(self.fit_snapshot(entry))
             updates = _differences(entity, target)
             restoring = entity.deleted_at is not None
@@ -638,6 +643,23 @@ class AuditedEditorService(Generic[EntityT, AuditT, CreateT, UpdateT]):
             return
         msg = f"{self.noun} {entity.id} is at version {entity.version}"
         raise PreconditionFailedError(msg, current_version=entity.version)
+
+    def _check_intact(self, entry: AuditT) -> None:
+        """Refuse to act on an audit entry whose content no longer has its hash.
+
+        Raises:
+            TamperedEntryError: the entry was changed (or its hash removed) after it was written.
+        """
+        # Every entry written by this release has the second form: only an older one's form
+        # is looked up.
+        if entry_is_intact(entry):
+            return
+        if not entry_is_intact(entry, self.audit_repo.legacy_form(entry.id)):
+            msg = (
+                f"audit entry {entry.id} of {self.noun} {entry.entity_id} was changed after it "
+                "was written: its content no longer matches its hash (`audit verify` reports it)"
+            )
+            raise TamperedEntryError(msg)
 
     def _get_including_deleted(self, entity_id: str) -> EntityT:
         entity = self.repository.get(entity_id)
@@ -766,7 +788,6 @@ class AuditedEditorService(Generic[EntityT, AuditT, CreateT, UpdateT]):
         # serialised by the version check, so two rows never claim the same predecessor.
         if not action.value.endswith("_CREATED"):
             row["previous_hash"] = self.audit_repo.latest_hash(entity.id)
-        row["row_hash"] = row_hash_of(self.audit_model, row)
         self.audit_repo.append(row)
 
     def _log(self, entity_id: str, event: str, user: MinimalUser, **context: Any) -> None:

@@ -3,9 +3,16 @@
 from datetime import datetime
 from typing import Any, TypeVar
 
+from sqlalchemy import Table, Text, cast, func, literal
 from sqlmodel import col, select
 
 from shared.db.models.audit_models.audit_base import AuditBase
+from shared.db.models.audit_models.audit_chain import (
+    HashForm,
+    content_around_feed_position,
+    row_hash_of,
+)
+from shared.db.models.audit_models.audit_legacy import AuditLegacyEntry
 from shared.db.repositories.table_repository import TableRepository
 from shared.models.dto_base import PageQuery
 
@@ -20,12 +27,27 @@ class AuditRepository(TableRepository[AuditT]):
         return self._write(audit)
 
     def append(self, values: dict[str, Any]) -> None:
-        """Write a new audit entry given as its columns' values (``id`` and ``created_at`` too).
+        """Write a new audit entry given as its columns' values (``id`` and ``created_at`` too),
+        with its hash (``row_hash``) computed over them and its feed position.
 
         The editor service writes its entries this way: a model instance would only be built
-        to be taken apart again for the INSERT, on every change.
+        to be taken apart again for the INSERT, on every change. On PostgreSQL the feed
+        position is the id of the writing transaction, which the database fills in: the
+        INSERT computes the hash itself, from the canonical content around that position, so
+        that covering the position costs no round trip.
         """
-        self._insert_values(values)
+        table: Table = self.model.__table__  # type: ignore[attr-defined]
+        connection = self.session.connection()
+        if connection.dialect.name != "postgresql":
+            row = {**values, "transaction_id": 0}
+            connection.execute(table.insert(), {**row, "row_hash": row_hash_of(self.model, row)})
+            return
+        before, after = content_around_feed_position(self.model, values)
+        content = func.concat(
+            literal(before), cast(func.pg_current_xact_id(), Text), literal(after)
+        )
+        row_hash = func.encode(func.sha256(func.convert_to(content, "UTF8")), "hex")
+        connection.execute(table.insert().values(row_hash=row_hash), values)
 
     def get_trail(self, entity_id: str) -> list[AuditT]:
         """Every audit entry of one entity, newest first."""
@@ -70,6 +92,15 @@ class AuditRepository(TableRepository[AuditT]):
             .limit(1)
         )
         return self.session.exec(statement).first()
+
+    def legacy_form(self, entry_id: str) -> HashForm | None:
+        """How an entry written before the second hash form is hashed (None: it is not one)."""
+        statement = select(AuditLegacyEntry.hash_form).where(
+            col(AuditLegacyEntry.audit_table) == self.model.table_name(),
+            col(AuditLegacyEntry.entry_id) == entry_id,
+        )
+        form = self.session.exec(statement).first()
+        return None if form is None else HashForm(form)
 
     def all_in_time_order(self) -> list[AuditT]:
         """Every row of the table, entity by entity, each entity's rows oldest first."""
