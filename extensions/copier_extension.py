@@ -90,5 +90,7 @@ class BackendServiceExtension(Extension):
         environment.globals.update(
             {
                 "random_secret": random_secret,
+                # The longest str (or unique or indexed text) field, for the docs that say so.
+                "max_indexed_length": fields.MAX_INDEXED_LENGTH,
             }
         )

@@ -310,6 +310,11 @@ class Feature:
         return [spec for spec in self.fields if spec.index]
 
     @property
+    def indexed_text_fields(self) -> list[FieldSpec]:
+        """Text fields an index holds (every str, a unique or indexed text): bounded in length."""
+        return [spec for spec in self.fields if spec.indexed and spec.max_length is not None]
+
+    @property
     def revision(self) -> str:
         """Alembic revision id of the feature's initial migration (at most 32 characters)."""
         return f"{self.name}_0001"
@@ -530,9 +535,24 @@ def _load_features(features: object) -> list[Feature]:
     return loaded
 
 
-# Names the generated code of every feature already uses for its own variables: the seed's
-# editor-service verbs and routes take the request body as ``data``.
-RESERVED_FEATURE_NAMES = frozenset({"data"})
+# Feature names the service already uses, each with why and a name to use instead. The seed's
+# editor-service verbs and routes take the request body as ``data``. A feature's permissions
+# are ``<name>:read`` and ``<name>:write``, and the service's own ``audit:read`` lets a caller
+# read every feature's changes (the change feed and the chain check).
+RESERVED_FEATURE_NAMES: dict[str, str] = {
+    "data": "the generated services take each request's body as 'data'; choose a more "
+    "specific one, e.g. 'data_set'",
+    "audit": "its read permission would be 'audit:read', which reads every feature's changes "
+    "(the change feed and the chain check); choose a more specific one, e.g. 'audit_finding'",
+}
+# Domains whose routes would go under a path the service serves itself: /audit holds the change
+# feed and the chain check (a `change` feature's list would be /audit/changes), /health the
+# probes, and /docs-assets a mount of static files that takes every path below it, unguarded.
+RESERVED_DOMAINS: dict[str, str] = {
+    "audit": "the service serves its change feed and chain check",
+    "health": "the service serves its health checks",
+    "docs_assets": "the service serves the API documents' static files",
+}
 
 
 def _load_feature(position: int, item: object) -> Feature:
@@ -556,6 +576,11 @@ def _load_feature(position: int, item: object) -> Feature:
             f"feature #{position} domain {domain!r} is {len(domain)} characters long; "
             f"domains are limited to {MAX_DOMAIN_LENGTH}"
         )
+    if domain in RESERVED_DOMAINS:
+        raise FeatureError(
+            f"feature #{position} domain {domain!r} is reserved: its routes would go under "
+            f"/{kebab(domain)}, where {RESERVED_DOMAINS[domain]}"
+        )
     if problem := identifier_problem(name, f"feature #{position} name"):
         raise FeatureError(problem)
     if len(name) > MAX_FEATURE_NAME_LENGTH:
@@ -567,8 +592,7 @@ def _load_feature(position: int, item: object) -> Feature:
         raise FeatureError(problem)
     if name in RESERVED_FEATURE_NAMES:
         raise FeatureError(
-            f"feature {name!r}: the name is reserved (the generated services take each "
-            f"request's body as {name!r}); choose a more specific one, e.g. {name + '_set'!r}"
+            f"feature {name!r}: the name is reserved: {RESERVED_FEATURE_NAMES[name]}"
         )
     history = item.get(HISTORY_KEY, [])
     if not isinstance(history, list) or not all(isinstance(entry, str) for entry in history):

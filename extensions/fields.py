@@ -35,20 +35,75 @@ MODIFIERS = ("unique", "index")
 # ``title<-name:str(120)`` renames ``name`` to ``title`` (only in a changed field list).
 RENAME_ARROW = "<-"
 
-# Columns every feature table already has (see BaseDBModelMixin in the generated service).
+# Columns every feature table already has (see EntityBase in the generated service).
 RESERVED_COLUMNS = frozenset({"id", "version", "created_at", "updated_at", "deleted_at"})
-# Names the generated code uses next to the fields (list-query parameters, DTO helpers).
-RESERVED_NAMES = RESERVED_COLUMNS | {
-    "limit",
-    "offset",
-    "after",
-    "include_total",
-    "include_deleted",
+# The list endpoint's own query parameters (PageQuery and ListQuery in the generated service):
+# a field's filter is a query parameter named after the field.
+LIST_PARAMETERS = ("limit", "offset", "after", "include_total", "include_deleted", "sort")
+# Members of pydantic's BaseModel that a field would hide: a field is an attribute of its table
+# class and of its DTOs, which are all pydantic models. Pydantic refuses some, warns of the
+# others, and the generated tests make warnings errors.
+PYDANTIC_MEMBERS = (
+    "construct",
+    "copy",
+    "dict",
+    "from_orm",
+    "json",
+    "model_computed_fields",
     "model_config",
+    "model_construct",
+    "model_copy",
+    "model_extra",
+    "model_fields",
+    "model_fields_set",
+    "model_json_schema",
+    "model_parametrized_name",
+    "model_post_init",
+    "model_rebuild",
+    "parse_file",
+    "parse_obj",
+    "parse_raw",
+    "schema",
+    "schema_json",
+    "update_forward_refs",
+    "validate",
+)
+# Every name pydantic protects from fields: these and any longer one (``model_dump_csv``).
+PYDANTIC_PROTECTED_PREFIXES = ("model_dump", "model_validate")
+# Why a name can't be a field's: what the field would collide with (shown after "it is").
+RESERVED_NAMES: dict[str, str] = {
+    **dict.fromkeys(PYDANTIC_MEMBERS, "a member pydantic gives every model (tables and DTOs)"),
+    **dict.fromkeys(("metadata", "registry"), "an attribute SQLAlchemy keeps on every table class"),
+    "sqlmodel_update": "a method SQLModel gives every table class",
+    # EntityBase and BaseDBModelMixin: what every table class of the service has.
+    **dict.fromkeys(
+        ("touch", "dump_to_dto_dict", "renamed_fields", "retyped_fields"),
+        "a member of every table class of the service",
+    ),
+    # UpdateDTO: what a PATCH body has besides its fields.
+    "changes": "a method of every PATCH body model of the service",
+    # PageQuery and ListQuery: what a list query has besides its filters.
+    **dict.fromkeys(
+        ("cursor_key", "cursor_scope", "filters", "page_of", "sort_columns", "sort_descending"),
+        "a method of every list query model of the service",
+    ),
+    **dict.fromkeys(LIST_PARAMETERS, "a query parameter of every list endpoint"),
+    **dict.fromkeys(RESERVED_COLUMNS, "a column every feature's table has"),
 }
 
+# PostgreSQL refuses to index a row longer than a third of its 8 kB page, 2704 bytes, and a
+# character takes up to 4 bytes in UTF-8: a text field in an index is bounded so that its
+# longest value fits in any script. Every str field heads the index its list sorts and filters
+# by, (field, created_at, id), whose row also holds its header, the field's length word, the
+# timestamp, the 36-character id with its length byte, and at most 7 bytes of padding. A unique
+# or indexed text field takes the same bound (its own index holds less beside it). A hash or a
+# prefix index would lift the bound, but could not serve the list's sort by the field.
+BTREE_ROW_LIMIT = 2704
+SORT_INDEX_ROW_OVERHEAD = 8 + 4 + 8 + (1 + 36) + 7
+MAX_INDEXED_LENGTH = (BTREE_ROW_LIMIT - SORT_INDEX_ROW_OVERHEAD) // 4
+
 DEFAULT_STR_LENGTH = 255
-MAX_STR_LENGTH = 10_000
+MAX_STR_LENGTH = MAX_INDEXED_LENGTH
 # Text is unbounded in the database but not in the API: every change is kept three times in
 # its audit row (snapshot, old and new value), so a default bound keeps rows and trails sane.
 DEFAULT_TEXT_LENGTH = 65_535
@@ -244,7 +299,7 @@ class _Text(FieldType):
     dto_bound = "DbStr"
     default_length: ClassVar[int]
     length_limit: ClassVar[int]
-    # Advice for a length over the limit.
+    # Why the limit, and what to do instead, for a length over it (``{length}``: the length).
     over_limit: ClassVar[str] = ""
 
     @classmethod
@@ -255,7 +310,7 @@ class _Text(FieldType):
         if max_length > cls.length_limit:
             raise FieldSpecError(
                 f"field {name!r}: {cls.name} length {max_length} is over "
-                f"{cls.length_limit}{cls.over_limit}"
+                f"{cls.length_limit}{cls.over_limit.format(length=max_length)}"
             )
         return {"max_length": max_length}
 
@@ -295,7 +350,10 @@ class StrType(_Text):
     name = "str"
     default_length = DEFAULT_STR_LENGTH
     length_limit = MAX_STR_LENGTH
-    over_limit = "; use text"
+    over_limit = (
+        ", the most a database index holds at 4 bytes a character (every str field is "
+        "indexed for the list's sort and filter); use text({length}), which is not indexed"
+    )
     filterable = True
 
     def column_type(self) -> str:
@@ -798,6 +856,11 @@ class FieldSpec:
         return FIELD_TYPES[self.type].filterable
 
     @property
+    def indexed(self) -> bool:
+        """Whether an index holds the field's values: its own, or its list's sort index."""
+        return self.unique or self.index or self.filterable
+
+    @property
     def default_source(self) -> str:
         """The default as Python source (``None`` for an optional field without one)."""
         if self.default is NO_DEFAULT:
@@ -953,12 +1016,8 @@ def parse_field(text: str, owner: str = "entity") -> FieldSpec:
         raise FieldSpecError(problem)
     if arrow and (problem := identifier_problem(renamed_from, f"field {name!r}'s old name")):
         raise FieldSpecError(problem)
-    if name in RESERVED_NAMES:
-        raise FieldSpecError(
-            f"field {name!r}: the name is reserved (every feature already has "
-            f"{', '.join(sorted(RESERVED_COLUMNS))}; list queries use limit, offset, after, "
-            "include_total, include_deleted)"
-        )
+    if problem := reserved_name_problem(name):
+        raise FieldSpecError(problem)
     if len(name) > MAX_FIELD_NAME_LENGTH:
         raise FieldSpecError(
             f"field {name!r}: names are limited to {MAX_FIELD_NAME_LENGTH} characters "
@@ -994,9 +1053,35 @@ def parse_field(text: str, owner: str = "entity") -> FieldSpec:
         index="index" in modifiers and "unique" not in modifiers,
         **field_type.parse_arguments(name, match["args"]),
     )
+    # A str over the bound is refused with its length already; this is a unique or indexed text.
+    if spec.indexed and (spec.max_length or 0) > MAX_INDEXED_LENGTH:
+        leave_out = f", or leave out :{modifiers[0]}" if modifiers else ""
+        raise FieldSpecError(
+            f"field {name!r}: a unique or indexed {type_} is limited to {MAX_INDEXED_LENGTH} "
+            "characters, the most a database index holds at 4 bytes a character; write "
+            f"{type_}({MAX_INDEXED_LENGTH}) or shorter{leave_out}"
+        )
     if match["default"] is None:
         return spec
     return replace(spec, default=parse_default(spec, match["default"].strip()))
+
+
+def reserved_name_problem(name: str) -> str:
+    """Explain why the service can't have a field called ``name``, or return ``""``.
+
+    A field is a column of its feature's table, an attribute of its table class and of its
+    DTOs (SQLModel and pydantic models), and a query parameter of its list: its name must not
+    be one those already have.
+    """
+    if name in RESERVED_NAMES:
+        return f"field {name!r}: the name is reserved: it is {RESERVED_NAMES[name]}"
+    for prefix in PYDANTIC_PROTECTED_PREFIXES:
+        if name.startswith(prefix):
+            return (
+                f"field {name!r}: the name is reserved: pydantic keeps names that start with "
+                f"{prefix} for its models' methods"
+            )
+    return ""
 
 
 def _positive_int(name: str, what: str, text: str) -> int:

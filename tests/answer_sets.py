@@ -7,6 +7,8 @@ several features in several domains given as a ``features`` list.
 
 from typing import Any
 
+from extensions.fields import MAX_INDEXED_LENGTH
+
 DEFAULT: dict[str, Any] = {"project_name": "Inventory Service"}
 
 EVERY_FIELD_TYPE: dict[str, Any] = {
@@ -18,15 +20,19 @@ EVERY_FIELD_TYPE: dict[str, Any] = {
     "package_name": "regional_warehouse_logistics_hub",
     "domain": "inventory_management_ops",
     "feature": "warehouse_transfer_order",
+    # The title and the handling instructions are as long as an index lets them be: the
+    # service's tests store their longest values, in 4-byte characters, on every database.
     "fields": (
-        "title:str(80):unique, notes:text?, mileage:int:index, fuel_level:float?, "
+        f"title:str({MAX_INDEXED_LENGTH}):unique, notes:text?, mileage:int:index, "
+        "fuel_level:float?, "
         "cost:decimal(12,3)=0.000, active:bool=false, serviced_on:date?, "
         "logged_at:datetime, external_ref:uuid:unique, "
         "status:enum(scheduled|in_progress|done)=scheduled, details:json?, "
         "code:str(4)?:index, label:str='n/a', "
         "destination_warehouse_code:str(64):unique, requested_delivery_date:date?, "
         "transfer_priority_category:enum(routine|expedited|emergency_override)=routine, "
-        "declared_customs_value_eur:decimal(18,4)?, handling_instructions_text:text?"
+        "declared_customs_value_eur:decimal(18,4)?, "
+        f"handling_instructions_text:text({MAX_INDEXED_LENGTH})?:index"
     ),
 }
 

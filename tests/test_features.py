@@ -112,6 +112,30 @@ def test_a_feature_named_like_an_audit_table_of_nothing_is_fine() -> None:
     assert features_problem(items) == ""
 
 
+@pytest.mark.parametrize(
+    ("domain", "name"),
+    [
+        # Paths the service serves exactly, not as a prefix: /docs/x is not /docs.
+        ("docs", "page"),
+        ("redoc", "page"),
+        ("openapi", "spec"),
+        # Names that only start like the service's own paths and permission.
+        ("auditing", "finding"),
+        ("audit_trail", "entry"),
+        ("healthcare", "patient"),
+        ("docs_asset_store", "asset"),
+        ("compliance", "audit_finding"),
+        ("compliance", "auditor"),
+        ("ops", "health"),
+        ("ops", "docs_asset"),
+    ],
+)
+def test_names_next_to_the_services_own_paths_and_permissions_are_fine(
+    domain: str, name: str
+) -> None:
+    assert features_problem([{"domain": domain, "name": name, "fields": "a:int"}]) == ""
+
+
 # -- Derived names ------------------------------------------------------------------------------
 
 
@@ -408,8 +432,31 @@ def good(**changes: object) -> dict[str, object]:
         # A name the generated code already uses for the request body
         (
             [good(name="data")],
-            "feature 'data': the name is reserved (the generated services take each request's "
-            "body as 'data'); choose a more specific one, e.g. 'data_set'",
+            "feature 'data': the name is reserved: the generated services take each request's "
+            "body as 'data'; choose a more specific one, e.g. 'data_set'",
+        ),
+        # A name whose read permission would be the service's own
+        (
+            [PRODUCT, good(name="audit")],
+            "feature 'audit': the name is reserved: its read permission would be 'audit:read', "
+            "which reads every feature's changes (the change feed and the chain check); choose "
+            "a more specific one, e.g. 'audit_finding'",
+        ),
+        # Domains whose routes would go under the service's own paths
+        (
+            [good(domain="audit")],
+            "feature #1 domain 'audit' is reserved: its routes would go under /audit, where the "
+            "service serves its change feed and chain check",
+        ),
+        (
+            [PRODUCT, good(domain="health")],
+            "feature #2 domain 'health' is reserved: its routes would go under /health, where "
+            "the service serves its health checks",
+        ),
+        (
+            [good(domain="docs_assets")],
+            "feature #1 domain 'docs_assets' is reserved: its routes would go under "
+            "/docs-assets, where the service serves the API documents' static files",
         ),
         # Across features
         (
@@ -423,11 +470,11 @@ def good(**changes: object) -> dict[str, object]:
             "they name the tables)",
         ),
         (
-            [PRODUCT, {"domain": "audit", "name": "product_audit", "fields": "a:int"}],
+            [PRODUCT, {"domain": "history", "name": "product_audit", "fields": "a:int"}],
             "feature product_audit would share a table name with the audit trail of 'product'",
         ),
         (
-            [{"domain": "audit", "name": "product_audit", "fields": "a:int"}, PRODUCT],
+            [{"domain": "history", "name": "product_audit", "fields": "a:int"}, PRODUCT],
             "feature product_audit would share a table name with the audit trail of 'product'",
         ),
         # Fields
@@ -437,6 +484,38 @@ def good(**changes: object) -> dict[str, object]:
         ),
         ([good(fields=["total:int"])], "feature 'order': the field spec is empty"),
         ([good(fields="id:int")], "feature 'order': field 'id': the name is reserved"),
+        (
+            [good(fields="total:int, metadata:json")],
+            "feature 'order': field 'metadata': the name is reserved: it is an attribute "
+            "SQLAlchemy keeps on every table class",
+        ),
+        # A change of fields (change-feature writes the new list, the old one as history)
+        (
+            [
+                {
+                    **PRODUCT,
+                    "fields": "name:str(120), price:decimal, sort:int=0",
+                    "history": [PRODUCT["fields"]],
+                }
+            ],
+            "feature 'product': field 'sort': the name is reserved: it is a query parameter of "
+            "every list endpoint",
+        ),
+        (
+            [
+                {
+                    **PRODUCT,
+                    "fields": "name:str(1000), price:decimal",
+                    "history": [PRODUCT["fields"]],
+                }
+            ],
+            "feature 'product': field 'name': str length 1000 is over 660",
+        ),
+        (
+            [good(fields="title:str(3000)")],
+            "feature 'order': field 'title': str length 3000 is over 660, the most a database "
+            "index holds at 4 bytes a character",
+        ),
         ([good(fields="total:integer")], "feature 'order': field 'total': unknown type 'integer'"),
         ([good(fields="total:int, total:int")], "feature 'order': field 'total' is declared twice"),
         ([good(fields="total:int,")], "feature 'order': field #2 is empty (stray comma?)"),

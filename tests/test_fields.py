@@ -16,10 +16,12 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+from pydantic import BaseModel
 
 from extensions.fields import (
     DEFAULT_STR_LENGTH,
     DEFAULT_TEXT_LENGTH,
+    MAX_INDEXED_LENGTH,
     MAX_TEXT_LENGTH,
     NO_DEFAULT,
     FieldSpec,
@@ -28,6 +30,7 @@ from extensions.fields import (
     parse_field,
     parse_fields,
     readme_row,
+    reserved_name_problem,
     split_top_level,
     type_imports,
 )
@@ -41,7 +44,7 @@ from extensions.fields import (
         ("title:str", FieldSpec("title", "str", max_length=DEFAULT_STR_LENGTH)),
         ("title:str(120)", FieldSpec("title", "str", max_length=120)),
         ("title:str(1)", FieldSpec("title", "str", max_length=1)),
-        ("title:str(10000)", FieldSpec("title", "str", max_length=10_000)),
+        ("title:str(660)", FieldSpec("title", "str", max_length=MAX_INDEXED_LENGTH)),
         ("body:text", FieldSpec("body", "text", max_length=DEFAULT_TEXT_LENGTH)),
         ("body:text(2000)", FieldSpec("body", "text", max_length=2000)),
         ("body:text(1000000)", FieldSpec("body", "text", max_length=MAX_TEXT_LENGTH)),
@@ -312,10 +315,18 @@ NO_QUOTES = " may not contain quotes, backslashes or control characters"
 NAME_LIMIT = (
     ": names are limited to 30 characters (database identifiers built from them must fit in 63)"
 )
-RESERVED_MESSAGE = (
-    "the name is reserved (every feature already has created_at, deleted_at, id, updated_at, "
-    "version; list queries use limit, offset, after, include_total, include_deleted)"
+RESERVED = "the name is reserved: it is "
+COLUMN = RESERVED + "a column every feature's table has"
+LIST_PARAMETER = RESERVED + "a query parameter of every list endpoint"
+PYDANTIC_MEMBER = RESERVED + "a member pydantic gives every model (tables and DTOs)"
+SQLALCHEMY_ATTRIBUTE = RESERVED + "an attribute SQLAlchemy keeps on every table class"
+TABLE_MEMBER = RESERVED + "a member of every table class of the service"
+LIST_QUERY_METHOD = RESERVED + "a method of every list query model of the service"
+INDEX_BOUND = "the most a database index holds at 4 bytes a character"
+STR_OVER_BOUND = (
+    f", {INDEX_BOUND} (every str field is indexed for the list's sort and filter); use text"
 )
+INDEXED_TEXT_OVER_BOUND = f"is limited to 660 characters, {INDEX_BOUND}; write"
 
 
 @pytest.mark.parametrize(
@@ -345,11 +356,25 @@ RESERVED_MESSAGE = (
         ("name:str(long)", "field 'name': str length must be a positive whole number, got 'long'"),
         ("name:str()", "field 'name': str length must be a positive whole number, got ''"),
         ("name:str(1.5)", "field 'name': str length must be a positive whole number, got '1.5'"),
-        ("name:str(10001)", "field 'name': str length 10001 is over 10000; use text"),
+        ("name:str(661)", f"field 'name': str length 661 is over 660{STR_OVER_BOUND}(661), "),
+        ("name:str(3000)", f"field 'name': str length 3000 is over 660{STR_OVER_BOUND}(3000)"),
+        ("name:str(1000):unique", "field 'name': str length 1000 is over 660" + STR_OVER_BOUND),
+        ("name:str(10000)", "field 'name': str length 10000 is over 660" + STR_OVER_BOUND),
         # text length
         ("body:text(0)", "field 'body': text length must be a positive whole number, got '0'"),
         ("body:text(big)", "field 'body': text length must be a positive whole number, got 'big'"),
         ("body:text(1000001)", "field 'body': text length 1000001 is over 1000000"),
+        # text in an index
+        (
+            "body:text:unique",
+            f"field 'body': a unique or indexed text {INDEXED_TEXT_OVER_BOUND} text(660) or "
+            "shorter, or leave out :unique",
+        ),
+        (
+            "body:text(661)?:index",
+            f"field 'body': a unique or indexed text {INDEXED_TEXT_OVER_BOUND} text(660) or "
+            "shorter, or leave out :index",
+        ),
         # decimal
         ("price:decimal(10)", "field 'price': decimal takes (precision,scale), got (10)"),
         ("price:decimal(10,2,1)", "field 'price': decimal takes (precision,scale), got (10,2,1)"),
@@ -385,15 +410,50 @@ RESERVED_MESSAGE = (
         ("from:date", "field name 'from' is a Python keyword"),
         ("match:str", "field name 'match' is a Python keyword"),
         (":int", "field name must not be empty"),
-        ("id:int", f"field 'id': {RESERVED_MESSAGE}"),
-        ("version:int", f"field 'version': {RESERVED_MESSAGE}"),
-        ("created_at:datetime", f"field 'created_at': {RESERVED_MESSAGE}"),
-        ("updated_at:datetime", f"field 'updated_at': {RESERVED_MESSAGE}"),
-        ("deleted_at:datetime?", f"field 'deleted_at': {RESERVED_MESSAGE}"),
-        ("limit:int", f"field 'limit': {RESERVED_MESSAGE}"),
-        ("offset:int", f"field 'offset': {RESERVED_MESSAGE}"),
-        ("include_deleted:bool", f"field 'include_deleted': {RESERVED_MESSAGE}"),
-        ("model_config:json", f"field 'model_config': {RESERVED_MESSAGE}"),
+        ("id:int", f"field 'id': {COLUMN}"),
+        ("version:int", f"field 'version': {COLUMN}"),
+        ("created_at:datetime", f"field 'created_at': {COLUMN}"),
+        ("updated_at:datetime", f"field 'updated_at': {COLUMN}"),
+        ("deleted_at:datetime?", f"field 'deleted_at': {COLUMN}"),
+        ("limit:int", f"field 'limit': {LIST_PARAMETER}"),
+        ("offset:int", f"field 'offset': {LIST_PARAMETER}"),
+        ("after:str", f"field 'after': {LIST_PARAMETER}"),
+        ("include_total:bool", f"field 'include_total': {LIST_PARAMETER}"),
+        ("include_deleted:bool", f"field 'include_deleted': {LIST_PARAMETER}"),
+        ("sort:str", f"field 'sort': {LIST_PARAMETER}"),
+        ("metadata:json?", f"field 'metadata': {SQLALCHEMY_ATTRIBUTE}"),
+        ("registry:str", f"field 'registry': {SQLALCHEMY_ATTRIBUTE}"),
+        (
+            "sqlmodel_update:int",
+            f"field 'sqlmodel_update': {RESERVED}a method SQLModel gives every table class",
+        ),
+        ("model_config:json", f"field 'model_config': {PYDANTIC_MEMBER}"),
+        ("model_fields:str", f"field 'model_fields': {PYDANTIC_MEMBER}"),
+        ("json:json", f"field 'json': {PYDANTIC_MEMBER}"),
+        ("schema:str", f"field 'schema': {PYDANTIC_MEMBER}"),
+        ("copy:int", f"field 'copy': {PYDANTIC_MEMBER}"),
+        ("dict:str", f"field 'dict': {PYDANTIC_MEMBER}"),
+        ("validate:bool", f"field 'validate': {PYDANTIC_MEMBER}"),
+        (
+            "model_dump_csv:str",
+            "field 'model_dump_csv': the name is reserved: pydantic keeps names that start with "
+            "model_dump for its models' methods",
+        ),
+        (
+            "model_validated:bool",
+            "field 'model_validated': the name is reserved: pydantic keeps names that start with "
+            "model_validate for its models' methods",
+        ),
+        ("touch:date", f"field 'touch': {TABLE_MEMBER}"),
+        ("renamed_fields:json", f"field 'renamed_fields': {TABLE_MEMBER}"),
+        (
+            "changes:json",
+            f"field 'changes': {RESERVED}a method of every PATCH body model of the service",
+        ),
+        ("filters:str", f"field 'filters': {LIST_QUERY_METHOD}"),
+        ("page_of:int", f"field 'page_of': {LIST_QUERY_METHOD}"),
+        # A reserved name is refused in a list of good fields too.
+        ("title:str(80), metadata:json", f"field 'metadata': {SQLALCHEMY_ATTRIBUTE}"),
         (
             f"{'a' * 31}:int",
             f"field '{'a' * 31}'" + NAME_LIMIT,
@@ -562,10 +622,65 @@ def test_names_of_exactly_30_characters_are_allowed() -> None:
         "name:str(120):unique, price:decimal(10,2)=1.5, status:enum(a|b)?=null",
         'label:str="x, (y)", body:text?',
         "a:int, b:float, c:decimal, d:bool, e:date, f:datetime, g:uuid, h:json, i:text",
+        # Names next to reserved ones, and lengths at the bound of what an index holds
+        "meta:json, metadata_url:str, model:str, model_number:str(20), model_year:int",
+        "sort_order:int, sorted:bool, schema_version:int, json_body:json, copy_count:int",
+        "filter:str, change:str, limits:int, after_hours:bool",
+        "title:str(660):unique, code:str(660)?:index, body:text(660):unique, note:text(661)",
+        "summary:text(660)?:index, essay:text(1000000)",
     ],
 )
 def test_fields_problem_accepts_good_specs(spec: str) -> None:
     assert fields_problem(spec) == ""
+
+
+# The generated classes a field becomes an attribute of, in the files that define them.
+GENERATED_MODEL_CLASSES = {
+    "template/src/shared/db/models/base_model.py": ("EntityBase", "BaseDBModelMixin"),
+    "template/src/shared/models/dto_base.py": (
+        "InputDTO",
+        "UpdateDTO",
+        "PageQuery",
+        "ListQuery",
+        "EntityRead",
+    ),
+}
+
+
+def public_members(path: Path, class_name: str) -> set[str]:
+    """The snake_case names a class of a template source file defines: methods and attributes."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    [definition] = [
+        node for node in tree.body if isinstance(node, ast.ClassDef) and node.name == class_name
+    ]
+    found: set[str] = set()
+    for node in definition.body:
+        if isinstance(node, ast.FunctionDef):
+            found.add(node.name)
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            found.add(node.target.id)
+        elif isinstance(node, ast.Assign):
+            found.update(target.id for target in node.targets if isinstance(target, ast.Name))
+    return {name for name in found if re.fullmatch(r"[a-z][a-z0-9_]*", name)}
+
+
+@pytest.mark.parametrize(
+    ("path", "class_name"),
+    [(path, name) for path, names in GENERATED_MODEL_CLASSES.items() for name in names],
+)
+def test_every_member_of_a_generated_model_class_is_a_reserved_field_name(
+    path: str, class_name: str
+) -> None:
+    # A field named like a member hides it: a method the service calls, a query parameter.
+    members = public_members(Path(__file__).resolve().parents[1] / path, class_name)
+    assert members
+    assert {name for name in members if reserved_name_problem(name) == ""} == set()
+
+
+def test_every_member_of_a_pydantic_model_is_a_reserved_field_name() -> None:
+    # Copier runs on pydantic, so it is here, in a recent version: a member it adds shows up.
+    members = {name for name in dir(BaseModel) if re.fullmatch(r"[a-z][a-z0-9_]*", name)}
+    assert {name for name in members if reserved_name_problem(name) == ""} == set()
 
 
 @pytest.mark.parametrize(

@@ -67,6 +67,46 @@ BAD_ANSWERS: dict[str, tuple[dict[str, Any], str]] = {
     "arguments on a plain type": ({"fields": "count:int(4)"}, "takes no arguments"),
     "reserved column id": ({"fields": "id:int"}, "'id': the name is reserved"),
     "reserved column created_at": ({"fields": "created_at:datetime"}, "is reserved"),
+    "field named like SQLAlchemy's metadata": (
+        {"fields": "name:str(80), metadata:json?"},
+        "field 'metadata': the name is reserved: it is an attribute SQLAlchemy keeps",
+    ),
+    "field named like the list's sort": (
+        {"fields": "name:str(80), sort:int=0"},
+        "field 'sort': the name is reserved: it is a query parameter of every list endpoint",
+    ),
+    "field named like a pydantic method": (
+        {"fields": "schema:str"},
+        "field 'schema': the name is reserved: it is a member pydantic gives every model",
+    ),
+    "str longer than an index holds": (
+        {"fields": "name:str(3000)"},
+        "str length 3000 is over 660, the most a database index holds at 4 bytes a character",
+    ),
+    "unique str longer than an index holds": (
+        {"fields": "code:str(1000):unique"},
+        "field 'code': str length 1000 is over 660, the most a database index holds",
+    ),
+    "unique text longer than an index holds": (
+        {"fields": "body:text:unique"},
+        "field 'body': a unique or indexed text is limited to 660 characters",
+    ),
+    "domain under the documents' assets": (
+        {"domain": "docs_assets"},
+        "domain 'docs_assets' is reserved: its routes would go under /docs-assets",
+    ),
+    "domain under the audit routes": (
+        {"domain": "audit"},
+        "domain 'audit' is reserved: its routes would go under /audit",
+    ),
+    "feature with the audit permission": (
+        {"feature": "audit"},
+        "feature 'audit': the name is reserved: its read permission would be 'audit:read'",
+    ),
+    "listed feature with the audit permission": (
+        {"features": [FEATURE, {**FEATURE, "name": "audit"}]},
+        "feature 'audit': the name is reserved",
+    ),
     "keyword field name": ({"fields": "from:date"}, "is a Python keyword"),
     "duplicate field": ({"fields": "name:str, name:text"}, "'name' is declared twice"),
     "enum without values": ({"fields": "status:enum()"}, "enum needs values"),

@@ -30,6 +30,37 @@ def test_create_returns_201_with_the_stored_values(
     assert client.get(feature.item_url(created["id"]), headers=auth_headers).json() == created
 
 
+def four_byte_text(length: int, n: int = 0) -> str:
+    """``length`` characters of 4 bytes each in UTF-8, in no repeating order; ``n`` varies them.
+
+    PostgreSQL compresses an index row that would not fit otherwise: text without repeats
+    leaves it nothing to gain, the worst case.
+    """
+    return "".join(chr(0x10000 + (index * 7919 + n) % 0x100000) for index in range(length))
+
+
+def test_the_longest_text_an_index_holds_is_stored_whatever_its_script(
+    client: TestClient, auth_headers: Headers, feature: FeatureUnderTest
+) -> None:
+    # Every str field, and a unique or indexed text, is in an index whose rows PostgreSQL
+    # bounds in bytes: the template bounds the field's length so that its longest value fits
+    # even when each character takes 4 bytes, the most UTF-8 takes. A create and an update
+    # at that length must be stored whole, never a 500.
+    lengths = feature.case.indexed_text
+    longest = {field: four_byte_text(length) for field, length in lengths.items()}
+    body = {**feature.case.new(0), **longest}
+    response = client.post(feature.url, json=body, headers=auth_headers)
+    assert response.status_code == 201, response.text
+    created = response.json()
+    assert {field: created[field] for field in longest} == longest
+    changed = {field: four_byte_text(length, 1) for field, length in lengths.items()}
+    url = feature.item_url(created["id"])
+    patched = client.patch(url, json=changed, headers=auth_headers)
+    assert patched.status_code == 200, patched.text
+    stored = client.get(url, headers=auth_headers).json()
+    assert {field: stored[field] for field in changed} == changed
+
+
 def test_create_fills_in_defaults_for_the_fields_it_may_leave_out(
     client: TestClient, auth_headers: Headers, feature: FeatureUnderTest
 ) -> None:
