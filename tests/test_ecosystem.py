@@ -173,6 +173,23 @@ def test_the_compose_file_matches_the_compose_schema_and_scales_the_api(
     }
     settings = compose["x-service-settings"]
     assert "@${DATABASE_HOST:-db:5432}/" in settings["DATABASE_URL"]
+    # Two roles: the migration runs as the tables' owner, the API as a role that owns nothing,
+    # both made by the database's first start; the API never sees the owner's URL.
+    owner_url = services["migrate"]["environment"]["DATABASE_MIGRATION_URL"]
+    assert "@${DATABASE_HOST:-db:5432}/" in owner_url
+    assert "DATABASE_MIGRATION_URL" not in api["environment"]
+    runtime_role = settings["DATABASE_RUNTIME_ROLE"]
+    assert settings["DATABASE_URL"].startswith(f"postgresql+psycopg://{runtime_role}:")
+    assert not owner_url.startswith(f"postgresql+psycopg://{runtime_role}:")
+    [init] = services["db"]["configs"]
+    assert init["target"].startswith("/docker-entrypoint-initdb.d/")
+    roles = compose["configs"][init["source"]]["content"]
+    assert f"CREATE ROLE {runtime_role} LOGIN" in roles
+    owner = owner_url.removeprefix("postgresql+psycopg://").split(":")[0]
+    assert f"CREATE ROLE {owner} LOGIN" in roles
+    users = compose["configs"]["pooler-users"]["content"]
+    assert f'"{owner}"' in users
+    assert f'"{runtime_role}"' in users
     assert settings["DATABASE_POOLER"] == "${DATABASE_POOLER:-none}"
     ini = pgbouncer_ini(compose["configs"]["pooler-config"]["content"])
     assert ini["pool_mode"] == "transaction"
@@ -197,13 +214,21 @@ def test_the_kubernetes_manifests_validate_and_fit_together(
     root = rendered(name)
     manifests = sorted((root / KUBERNETES).glob("*.yaml"))
     passes(run([tool("kubernetes-validate"), "--strict", *map(str, manifests)], cwd=root))
-    resources = {
-        document["kind"]: document for path in manifests for document in load_documents(path)
-    }
+    documents = [document for path in manifests for document in load_documents(path)]
+    resources = {document["kind"]: document for document in documents}
     assert set(resources) == {"ConfigMap", "Secret", "Deployment", "Service", "Job"}
     config_map = resources["ConfigMap"]["metadata"]["name"]
-    secret = resources["Secret"]["metadata"]["name"]
-    assert {"DATABASE_URL", "JWT_SECRET"} <= set(resources["Secret"]["stringData"])
+    secrets = {
+        document["metadata"]["name"]: set(document["stringData"])
+        for document in documents
+        if document["kind"] == "Secret"
+    }
+    # The service's Secret, and the owner's URL apart from it, for the migration alone.
+    [secret] = [name for name, keys in secrets.items() if "DATABASE_URL" in keys]
+    [owner_secret] = [name for name, keys in secrets.items() if name != secret]
+    assert {"DATABASE_URL", "JWT_SECRET"} <= secrets[secret]
+    assert secrets[owner_secret] == {"DATABASE_MIGRATION_URL"}
+    assert resources["ConfigMap"]["data"]["DATABASE_RUNTIME_ROLE"]
 
     deployment = resources["Deployment"]["spec"]
     assert deployment["replicas"] >= 2
@@ -223,9 +248,9 @@ def test_the_kubernetes_manifests_validate_and_fit_together(
     assert job["securityContext"]["runAsNonRoot"] is True
     [migrate] = job["containers"]
     assert migrate["args"] == ["db", "upgrade"]
-    for container in (api, migrate):
+    for container, names in ((api, {config_map, secret}), (migrate, {config_map, *secrets})):
         sources = {next(iter(source.values()))["name"] for source in container["envFrom"]}
-        assert sources == {config_map, secret}
+        assert sources == names
     assert resources["ConfigMap"]["data"]["DATABASE_POOLER"] == "none"
 
 

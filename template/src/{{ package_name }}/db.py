@@ -1,6 +1,7 @@
 """The database: engine, schema migrations and the per-request session."""
 
 import select
+import threading
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -15,11 +16,12 @@ from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import Connection, Dialect, Engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import DisconnectionError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, create_engine
 
 from shared.db.availability import is_database_unavailable
+from shared.db.roles import RuntimeGrants, grant_runtime_privileges, tamper_risks
 from shared.db.tables import is_compared, metadata
 from shared.logging.logger import get_logger
 
@@ -146,6 +148,41 @@ def connect_with_one_retry(
     return dialect.connect(*cargs, **cparams)
 
 
+def warn_if_role_can_change_audit(engine: Engine) -> None:
+    """Log a warning if the engine's role could rewrite audit rows (PostgreSQL; see roles).
+
+    A database it can't reach is left to the readiness check, which reports it.
+    """
+    if engine.dialect.name != "postgresql":
+        return
+    try:
+        with engine.connect() as connection:
+            # Closed, not pooled: the check may outlive the app that started it.
+            connection.detach()
+            risks = tamper_risks(connection)
+    except SQLAlchemyError as error:
+        logger.info("database.role_not_checked", error=type(error).__name__)
+        return
+    if risks:
+        logger.warning("database.role_can_change_audit", risks=risks)
+
+
+def start_role_check(engine: Engine) -> threading.Thread:
+    """Run ``warn_if_role_can_change_audit`` in a thread of its own; return the thread.
+
+    The service's start does not wait for it: a database that is slow to answer, or
+    unreachable, must not keep the process from serving its liveness check.
+    """
+    thread = threading.Thread(
+        target=warn_if_role_can_change_audit,
+        args=(engine,),
+        name="database-role-check",
+        daemon=True,
+    )
+    thread.start()
+    return thread
+
+
 def alembic_config(connection: Connection | None = None) -> Config:
     """Alembic's configuration for this service, running on ``connection`` if given."""
     config = Config()
@@ -166,19 +203,29 @@ class SchemaUpgrade:
     applied: tuple[str, ...]
     heads: tuple[str, ...]
     lacking: tuple[str, ...] = ()
+    grants: RuntimeGrants | None = None
 
 
-def upgrade_schema(engine: Engine) -> SchemaUpgrade:
-    """Apply every migration head: each feature's branch and the team's own revisions."""
+def upgrade_schema(engine: Engine, runtime_role: str | None = None) -> SchemaUpgrade:
+    """Apply every migration head: each feature's branch and the team's own revisions.
+
+    With ``runtime_role`` (PostgreSQL), grant that role what the service does to every table,
+    the tables just created included, in the same transaction: see ``shared.db.roles``.
+    """
     applied: list[str] = []
+    grants = None
     with engine.begin() as connection:
         config = alembic_config(connection)
         # The migration environment reports each revision it runs into this list.
         config.attributes["applied_revisions"] = applied
         command.upgrade(config, "heads")
+        if runtime_role:
+            grants = grant_runtime_privileges(connection, runtime_role)
         heads = MigrationContext.configure(connection).get_current_heads()
         lacking = lacking_in_database(schema_drift(connection))
-    return SchemaUpgrade(applied=tuple(applied), heads=tuple(sorted(heads)), lacking=lacking)
+    return SchemaUpgrade(
+        applied=tuple(applied), heads=tuple(sorted(heads)), lacking=lacking, grants=grants
+    )
 
 
 def lacking_in_database(drift: list[Any]) -> tuple[str, ...]:
