@@ -80,6 +80,11 @@ def test_the_service_workflow_passes_actionlint_and_runs_every_gate(
         f"uv run {command} db check",
     ):
         assert gate in steps, gate
+    # The audit looks every locked dependency up or fails (--strict), and leaves out the
+    # service itself, which no index knows.
+    [audit] = [step for step in steps if "pip-audit" in step]
+    assert audit.startswith("uv export --frozen --no-emit-project --format requirements-txt")
+    assert audit.endswith("| uv run pip-audit --strict --disable-pip --requirement /dev/stdin")
 
 
 @pytest.mark.parametrize("name", ANSWER_SETS)

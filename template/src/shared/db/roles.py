@@ -14,6 +14,9 @@ from sqlalchemy import Connection, text
 
 # Alembic's own table: the service reads it at most, and never writes it.
 VERSION_TABLE = "alembic_version"
+# Tables the service only reads: Alembic's, and the audit rows older than the chain's second
+# hash form, which shared_0005 lists once.
+READ_ONLY_TABLES = frozenset({VERSION_TABLE, "audit_legacy_entry"})
 # What the service does to an audit table: it reads and appends rows, nothing else.
 AUDIT_PRIVILEGES = "SELECT, INSERT"
 # What it does to any other table: reads, creates and changes rows (a soft delete is an
@@ -77,7 +80,7 @@ def grant_runtime_privileges(connection: Connection, role: str) -> RuntimeGrants
     Run by the tables' owner after every migration, in the migration's transaction, so that
     a table a later migration adds (a new feature, a table of the team's) gets its grants
     too. Audit tables: SELECT and INSERT, anything else granted before taken away. Alembic's
-    version table: SELECT. Every other table: SELECT, INSERT and UPDATE, never TRUNCATE,
+    version table and the list of legacy audit rows: SELECT. Every other table: SELECT, INSERT and UPDATE, never TRUNCATE,
     REFERENCES or TRIGGER. Sequences: USAGE. None on SQLite, which has no roles.
 
     Raises:
@@ -101,7 +104,7 @@ def grant_runtime_privileges(connection: Connection, role: str) -> RuntimeGrants
     audit_tables = [name for name in tables if is_audit_table(name)]
     for name in tables:
         table = f"{schema}.{quote(name)}"
-        if name in audit_tables or name == VERSION_TABLE:
+        if name in audit_tables or name in READ_ONLY_TABLES:
             connection.execute(text(f"REVOKE ALL ON {table} FROM {grantee}"))
             granted = AUDIT_PRIVILEGES if name in audit_tables else "SELECT"
             connection.execute(text(f"GRANT {granted} ON {table} TO {grantee}"))
@@ -114,7 +117,7 @@ def grant_runtime_privileges(connection: Connection, role: str) -> RuntimeGrants
     if risks:
         msg = f"DATABASE_RUNTIME_ROLE {role} could still change audit rows: {'; '.join(risks)}"
         raise RuntimeRoleError(msg)
-    other_tables = len(tables) - len(audit_tables) - (VERSION_TABLE in tables)
+    other_tables = len(tables) - len(audit_tables) - len(READ_ONLY_TABLES.intersection(tables))
     return RuntimeGrants(role=role, audit_tables=len(audit_tables), other_tables=other_tables)
 
 
