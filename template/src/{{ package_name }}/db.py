@@ -8,13 +8,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
 
+import psycopg
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
-from sqlalchemy import Connection, Dialect, Engine, event
+from sqlalchemy import Connection, Dialect, Engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
@@ -32,6 +33,15 @@ CONNECT_RETRY_DELAY_SECONDS = 1.0
 SQLITE_LOCK_WAIT_SECONDS = 30.0
 # Set in a SQLite connection's info while migrations run on it with foreign keys off.
 SQLITE_FOREIGN_KEYS_OFF = "sqlite_foreign_keys_off"
+# How long readiness answers 503 after the database last turned a change away (read-only or
+# full): longer than an orchestrator's probe period, so that a probe sees it.
+UNREADY_AFTER_REFUSED_CHANGE_SECONDS = 10.0
+# The server's statement and lock timeouts for the session (is_local false) or for the
+# transaction only (is_local true), in milliseconds; 0 turns one off.
+SET_TIMEOUTS = (
+    "SELECT set_config('statement_timeout', %(statement)s, %(is_local)s),"
+    " set_config('lock_timeout', %(lock)s, %(is_local)s)"
+)
 
 logger = get_logger(__name__)
 
@@ -41,19 +51,44 @@ ResultT = TypeVar("ResultT")
 DatabasePooler = Literal["none", "transaction"]
 
 
+@dataclass(frozen=True)
+class DatabaseTimeouts:
+    """How long the service waits on its database, in seconds; 0 (or None) waits on and on.
+
+    ``connect``: for a new connection to a server (whole seconds, 2 at least, as libpq counts
+    them). ``statement`` and ``lock``: for one statement to finish and for a lock it needs, as
+    the server's statement_timeout and lock_timeout (PostgreSQL only). ``pool``: for a free
+    connection of the engine's pool.
+    """
+
+    connect: int | None = None
+    statement: float = 0
+    lock: float = 0
+    pool: float = 30.0
+
+
+# The readiness check's own bounds, shorter than any request's: an orchestrator's probe gives
+# up after a few seconds, and an answer later than that tells it nothing.
+READINESS_TIMEOUTS = DatabaseTimeouts(connect=2, statement=2.0, lock=1.0, pool=2.0)
+
+
 def create_db_engine(
     database_url: str,
     *,
     pool_size: int = 10,
     max_overflow: int = 0,
     pooler: DatabasePooler = "none",
+    timeouts: DatabaseTimeouts = DatabaseTimeouts(),
 ) -> Engine:
     """Create the engine for ``database_url`` with the options its database needs.
 
     ``pool_size`` and ``max_overflow`` bound the connections of one process (server databases
-    only): each server worker holds at most their sum, so a deployment of R replicas with W
-    workers each needs R * W * (pool_size + max_overflow) connections from the server, or
-    from the pooler that ``pooler`` names (``"transaction"``: a pooler in transaction mode).
+    only): each server worker holds at most their sum (and one more, its readiness check's
+    engine), so a deployment of R replicas with W workers each needs R * W * (pool_size +
+    max_overflow + 1) connections from the server, or from the pooler that ``pooler`` names
+    (``"transaction"``: a pooler in transaction mode).
+    ``timeouts`` bound the waits on the database; by default (the commands, the migrations)
+    there are none but the pool's.
     """
     url = make_url(database_url)
     # hide_parameters: a failed statement's error (and so the error log) names the statement
@@ -63,12 +98,15 @@ def create_db_engine(
             url,
             pool_size=pool_size,
             max_overflow=max_overflow,
+            pool_timeout=timeouts.pool,
             hide_parameters=True,
-            connect_args=server_connect_args(pooler),
+            connect_args=server_connect_args(pooler, timeouts),
         )
         event.listen(engine, "do_connect", connect_with_one_retry)
         # Instead of SQLAlchemy's pre-ping, which costs a SELECT 1 round trip per request.
         event.listen(engine, "checkout", refuse_if_closed_by_server)
+        if timeouts.statement or timeouts.lock:
+            set_server_timeouts(engine, pooler, timeouts)
         return engine
     in_memory = url.database in (None, "", ":memory:")
     engine = create_engine(
@@ -79,7 +117,7 @@ def create_db_engine(
         # driver's default 5 s under a burst of writes.
         connect_args={"check_same_thread": False, "timeout": SQLITE_LOCK_WAIT_SECONDS},
         # An in-memory database lives as long as its one connection: share it.
-        poolclass=StaticPool if in_memory else None,
+        **({"poolclass": StaticPool} if in_memory else {"pool_timeout": timeouts.pool}),
         hide_parameters=True,
     )
     event.listen(engine, "connect", _enable_sqlite_foreign_keys)
@@ -87,16 +125,52 @@ def create_db_engine(
     return engine
 
 
-def server_connect_args(pooler: DatabasePooler) -> dict[str, Any]:
+def server_connect_args(
+    pooler: DatabasePooler,
+    timeouts: DatabaseTimeouts = DatabaseTimeouts(),
+) -> dict[str, Any]:
     """The driver's connection options for a server database reached through ``pooler``.
 
     A pooler in transaction mode hands each transaction whichever server connection is free,
     so nothing may outlive a transaction on the server. The service keeps no session state
-    (no session settings, advisory locks, LISTEN or temporary tables); what psycopg keeps is
-    its prepared statements, made on the server once a statement has run five times on a
-    connection: with ``prepare_threshold=None`` it prepares none.
+    there (no session settings, advisory locks, LISTEN or temporary tables); what psycopg
+    keeps is its prepared statements, made on the server once a statement has run five times
+    on a connection: with ``prepare_threshold=None`` it prepares none.
     """
-    return {"prepare_threshold": None} if pooler == "transaction" else {}
+    args: dict[str, Any] = {"prepare_threshold": None} if pooler == "transaction" else {}
+    if timeouts.connect:
+        # Counted by the driver, so it holds whatever stands between (a pooler, a proxy).
+        args["connect_timeout"] = timeouts.connect
+    return args
+
+
+def set_server_timeouts(engine: Engine, pooler: DatabasePooler, timeouts: DatabaseTimeouts) -> None:
+    """Make the server end a statement, or a wait for a lock, that outlasts ``timeouts``.
+
+    Not as startup ``options``: PgBouncer refuses a connection that sends them (unless told to
+    ignore them, and then they are lost). Directly or through a pooler in session mode, the
+    connection's session keeps them: set once, when it opens. Through a pooler in transaction
+    mode, a session setting would stay on whichever server connection ran it, for other
+    clients, and miss the next transaction's: there each transaction sets them for itself
+    (SET LOCAL), at the cost of one round trip.
+    """
+    values = {
+        "statement": str(round(timeouts.statement * 1000)),
+        "lock": str(round(timeouts.lock * 1000)),
+    }
+    if pooler == "transaction":
+
+        def set_for_the_transaction(connection: Connection) -> None:
+            connection.exec_driver_sql(SET_TIMEOUTS, {**values, "is_local": True})
+
+        event.listen(engine, "begin", set_for_the_transaction)
+        return
+
+    def set_for_the_session(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.execute(SET_TIMEOUTS, {**values, "is_local": False})
+        dbapi_connection.commit()
+
+    event.listen(engine, "connect", set_for_the_session)
 
 
 def _enable_sqlite_foreign_keys(dbapi_connection: Any, _record: Any) -> None:
@@ -137,11 +211,14 @@ def connect_with_one_retry(
     Safe to repeat: a connection is opened before any statement of the unit of work that
     needs it, so nothing of that work has reached the database yet. A failure later (at a
     statement, or at commit, which may have happened) is never retried: the caller gets 503.
+    A server that did not answer within the connect timeout is not tried again: it has had
+    the whole wait already, and a request should not wait twice as long for its 503.
     """
     try:
         return dialect.connect(*cargs, **cparams)
     except Exception as error:
-        if not is_database_unavailable(error):
+        timed_out = isinstance(error, psycopg.errors.ConnectionTimeout)
+        if timed_out or not is_database_unavailable(error):
             raise
         logger.info("database.connect_retry", delay_seconds=CONNECT_RETRY_DELAY_SECONDS)
     time.sleep(CONNECT_RETRY_DELAY_SECONDS)
@@ -181,6 +258,45 @@ def start_role_check(engine: Engine) -> threading.Thread:
     )
     thread.start()
     return thread
+
+
+class RefusedChanges:
+    """When this process's database last turned a change away: read-only, or full.
+
+    A full or read-only database still answers reads, and may answer the readiness check as
+    usual; only a change finds it out. Readiness reports it for a while after, so that the
+    replicas leave rotation while changes fail, and come back to try again once it passes.
+    """
+
+    def __init__(self) -> None:
+        self._last: float | None = None
+
+    def record(self) -> None:
+        """Note that the database turned a change away just now."""
+        self._last = time.monotonic()
+
+    def recent(self) -> bool:
+        """Whether it did within the last UNREADY_AFTER_REFUSED_CHANGE_SECONDS."""
+        if self._last is None:
+            return False
+        return time.monotonic() - self._last < UNREADY_AFTER_REFUSED_CHANGE_SECONDS
+
+
+def database_is_read_only(engine: Engine) -> bool:
+    """Whether the database at ``engine`` accepts no changes now; raises if it does not answer.
+
+    PostgreSQL is asked for its transaction_read_only rather than given a write to try: that
+    is on in a standby and wherever default_transaction_read_only is set, and asking touches
+    no table (so it never waits behind a table's lock), writes nothing and takes nothing. A
+    SQLite connection has nothing to tell: it only has to open and answer (a read-only file
+    shows at the first change: :class:`RefusedChanges`).
+    """
+    with engine.connect() as connection:
+        if connection.dialect.name == "sqlite":
+            connection.execute(text("SELECT 1"))
+            return False
+        setting = connection.execute(text("SELECT current_setting('transaction_read_only')"))
+        return bool(setting.scalar_one() == "on")
 
 
 def alembic_config(connection: Connection | None = None) -> Config:

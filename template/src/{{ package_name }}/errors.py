@@ -13,7 +13,7 @@ from starlette.exceptions import HTTPException
 from starlette.routing import BaseRoute, Match
 from starlette.types import Scope
 
-from shared.db.availability import is_database_unavailable
+from shared.db.availability import database_fault
 from shared.errors import (
     AuthenticationError,
     ConflictError,
@@ -204,21 +204,28 @@ async def handle_http_exception(request: Request, error: Exception) -> JSONRespo
 
 
 async def handle_database_error(request: Request, error: Exception) -> JSONResponse:
-    """An unavailable database (down, restarting, cut off, locked) is a 503; others a 500.
+    """A database that can't serve right now is a 503; any other database error a 500.
 
-    Any other database error is raised on, to the request-context middleware, which logs it
-    with the request's ids and answers the one 500 (:func:`unexpected_error_response`).
+    Can't serve: down, not answering, busy past a timeout, read-only or full. One that turned
+    a change away for being read-only or full also makes readiness fail for a while
+    (``RefusedChanges``). Any other database error is raised on, to the
+    request-context middleware, which logs it with the request's ids and answers the one 500
+    (:func:`unexpected_error_response`).
     """
-    if is_database_unavailable(error):
-        logger.warning(
-            "database.unavailable",
-            method=request.method,
-            path=request.url.path,
-            error=type(error).__name__,
-        )
-        unavailable = UnavailableError("the database is unavailable right now; retry later")
-        return domain_error_response(unavailable)
-    raise error
+    fault = database_fault(error)
+    if fault is None:
+        raise error
+    if fault.refuses_changes:
+        request.app.state.refused_changes.record()
+    logger.warning(
+        "database.unavailable",
+        method=request.method,
+        path=request.url.path,
+        fault=fault.value,
+        error=type(error).__name__,
+    )
+    unavailable = UnavailableError("the database is unavailable right now; retry later")
+    return domain_error_response(unavailable)
 
 
 def unexpected_error_response(headers: Mapping[str, str] | None = None) -> JSONResponse:
