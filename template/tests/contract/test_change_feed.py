@@ -3,6 +3,7 @@
 Owned by the template; it drives every feature the service lists at once.
 """
 
+import json
 import threading
 import time
 from collections.abc import Iterator
@@ -193,3 +194,90 @@ def test_a_reader_paging_while_writers_commit_gets_every_change_exactly_once(
     assert len(stored) == FEED_WRITERS * (1 + 2 * ROUNDS)
     assert len(read) == len(set(read)), "a change came twice"
     assert sorted(read) == sorted(stored), "a change never came"
+
+
+# A few changes' worth (each counts its snapshot, changes and description, and
+# ENTRY_FIELDS_BYTES for its other fields); the histories below hold more.
+FEED_BUDGET = 8 * 1024
+
+
+def feed_in_order(engine: Engine, count: int) -> list[str]:
+    """The ids of the first ``count`` changes in feed order, read with no byte budget."""
+    deadline = time.monotonic() + DRAIN_SECONDS
+    while True:
+        with Session(engine) as session:
+            page = read_feed(session, AUDIT_MODELS, None, limit=count)
+        if len(page) == count or time.monotonic() > deadline:
+            return [item.entry.id for item in page]
+        time.sleep(0.05)
+
+
+def feed_pages(client: TestClient, headers: Headers) -> list[list[Any]]:
+    """Every page of the feed at the largest ``limit``, up to the first empty one (left out)."""
+    pages: list[list[Any]] = []
+    after = None
+    while True:
+        params: dict[str, Any] = {"limit": 200} | ({"after": after} if after else {})
+        response = client.get(CHANGES_URL, params=params, headers=headers)
+        assert response.status_code == 200, response.text
+        page = response.json()
+        if not page["items"]:
+            return pages
+        assert page["next"] == page["items"][-1]["cursor"]
+        pages.append(page["items"])
+        after = page["next"]
+
+
+def change_bytes(change: dict[str, Any]) -> int:
+    """Its documents' bytes as compact JSON: what it counts against the budget, about.
+
+    The service counts them as the database holds them, and ENTRY_FIELDS_BYTES more for
+    the other fields: a page's documents alone never take it over its budget.
+    """
+    documents = [change["data_snapshot"], change["changes"], change["description"]]
+    return sum(
+        len(json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode())
+        for document in documents
+        if document is not None
+    )
+
+
+@pytest.mark.parametrize("settings_overrides", [{"audit_page_max_bytes": FEED_BUDGET}])
+def test_a_page_ends_at_its_byte_budget_and_the_next_one_reads_on(
+    client: TestClient, auth_headers: Headers, committing_engine: Engine
+) -> None:
+    for n, feature in enumerate(FEATURES_UNDER_TEST):
+        write_a_history(committing_engine, feature, n)
+    expected = feed_in_order(committing_engine, len(FEATURES_UNDER_TEST) * (1 + 2 * ROUNDS))
+    pages = feed_pages(client, auth_headers)
+    assert [item["entry_id"] for page in pages for item in page] == expected
+    assert len(pages) > 1
+    assert max(len(page) for page in pages) > 1
+    for page in pages:
+        if len(page) > 1:
+            assert sum(change_bytes(change) for change in page) <= FEED_BUDGET
+
+
+@pytest.mark.parametrize("settings_overrides", [{"audit_page_max_bytes": 1}])
+def test_a_change_larger_than_the_budget_comes_on_a_page_of_its_own(
+    client: TestClient, auth_headers: Headers, committing_engine: Engine
+) -> None:
+    for n, feature in enumerate(FEATURES_UNDER_TEST):
+        write_a_history(committing_engine, feature, n)
+    expected = feed_in_order(committing_engine, len(FEATURES_UNDER_TEST) * (1 + 2 * ROUNDS))
+    pages = feed_pages(client, auth_headers)
+    assert [len(page) for page in pages] == [1] * len(expected)
+    assert [page[0]["entry_id"] for page in pages] == expected
+
+
+def test_read_feed_keeps_to_its_byte_budget(committing_engine: Engine) -> None:
+    write_a_history(committing_engine, FEATURES_UNDER_TEST[0], 0)
+    expected = feed_in_order(committing_engine, 1 + 2 * ROUNDS)
+    read: list[str] = []
+    after: FeedPosition | None = None
+    with Session(committing_engine) as session:
+        while page := read_feed(session, AUDIT_MODELS, after, 200, max_bytes=FEED_BUDGET):
+            assert len(page) < len(expected)
+            read.extend(item.entry.id for item in page)
+            after = page[-1].position
+    assert read == expected

@@ -150,14 +150,22 @@ class PageQuery(InputDTO):
         self, rows: Sequence[Any], total: int | None, read: Callable[[Any], Any]
     ) -> dict[str, Any]:
         """The page of ``rows`` (up to ``limit`` + 1, the extra one telling that more follow)."""
-        shown = rows[: self.limit]
-        more = len(rows) > self.limit
+        return self.page(rows[: self.limit], more=len(rows) > self.limit, total=total, read=read)
+
+    def page(
+        self, shown: Sequence[Any], *, more: bool, total: int | None, read: Callable[[Any], Any]
+    ) -> dict[str, Any]:
+        """The page showing ``shown``: with the cursor of its last row if ``more`` rows follow.
+
+        A page may end before ``limit`` rows (an audit page at its byte budget): its cursor
+        says that more follow all the same.
+        """
         return {
             "items": [read(row) for row in shown],
             "total": total,
             "limit": self.limit,
             "offset": self.offset,
-            "next_cursor": self._encode(shown[-1]) if more else None,
+            "next_cursor": self._encode(shown[-1]) if more and shown else None,
         }
 
     def _digest(self) -> str:
@@ -290,5 +298,8 @@ class Page(BaseModel, Generic[ItemT]):
     limit: int
     offset: int
     next_cursor: str | None = Field(
-        description="Pass as ``after`` for the next page (same sort and filters); null: last page"
+        description=(
+            "Pass as ``after`` for the next page (same sort and filters); null: last page. An "
+            "audit trail's page may end before ``limit`` items, at its size, with a cursor"
+        )
     )

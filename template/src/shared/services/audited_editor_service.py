@@ -29,7 +29,10 @@ from sqlmodel import Session
 from shared.db.models.audit_models.audit_base import ACTION_CODE_LENGTH, AuditBase
 from shared.db.models.audit_models.audit_chain import entry_is_intact
 from shared.db.models.base_model import EntityBase, new_id, utc_now
-from shared.db.repositories.audit_repository.audit_repository import AuditRepository
+from shared.db.repositories.audit_repository.audit_repository import (
+    AuditPage,
+    AuditRepository,
+)
 from shared.db.repositories.repository import Repository
 from shared.db.repositories.table_repository import TableRepository
 from shared.db.transaction import after_commit, transaction
@@ -406,15 +409,16 @@ class AuditedEditorService(Generic[EntityT, AuditT, CreateT, UpdateT]):
             raise SnapshotMismatchError(msg) from None
         return self._as_stored(data.model_dump())
 
-    def get_audit_page(self, entity_id: str, query: PageQuery) -> tuple[list[AuditT], int | None]:
-        """Return one page of an entity's audit trail, newest first (one more if more follow),
-        and, with ``include_total``, its length.
+    def get_audit_page(self, entity_id: str, query: PageQuery, max_bytes: int) -> AuditPage[AuditT]:
+        """Return one page of an entity's audit trail, newest first: up to ``query.limit``
+        entries and about ``max_bytes`` (one entry at least), whether more follow, and, with
+        ``include_total``, the trail's length.
 
         Raises:
             NotFoundError: no entity has this id.
         """
         self._get_including_deleted(entity_id)
-        return self.audit_repo.get_page(entity_id, query)
+        return self.audit_repo.get_page(entity_id, query, max_bytes)
 
     # -- Changes --------------------------------------------------------------------------
 

@@ -35,6 +35,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from shared.db.models.audit_models.audit_base import AuditBase
+from shared.db.repositories.audit_repository.audit_repository import count_within_budget
 
 # On PostgreSQL: transactions with an id below this have all ended (committed or not).
 HORIZON = text("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
@@ -101,10 +102,14 @@ def read_feed(
     after: FeedPosition | None,
     limit: int,
     since: datetime | None = None,
+    max_bytes: int | None = None,
 ) -> list[FeedItem]:
     """Up to ``limit`` changes after ``after`` (from the start: None), across every feature.
 
-    ``since`` leaves out changes made before that time (an archive's start).
+    ``since`` leaves out changes made before that time (an archive's start). ``max_bytes``
+    bounds the page in bytes too (see ``count_within_budget``): it ends before the change that
+    would take it over, and holds one change at least, however large. A page that ends early
+    is a shorter page: the next one starts after its last change, as always.
 
     The page's positions come from one statement (each audit table's first ``limit`` keys
     after the cursor, one indexed range read each, merged by UNION ALL): one statement sees
@@ -113,7 +118,8 @@ def read_feed(
     reads could come after the cursor while an earlier one, in a table read before it
     committed, is left behind. The rows themselves are then read by id, one statement per
     feature on the page; audit rows never change, so what those reads see is what the
-    positions were taken from.
+    positions were taken from. So are the sizes the budget is counted with, read between the
+    two, and only for the first few rows that can fit.
     """
     horizon = feed_horizon(session)
     keys = [
@@ -130,6 +136,9 @@ def read_feed(
         (feature, FeedPosition(transaction_id, created_at, entry_id))
         for feature, transaction_id, created_at, entry_id in session.exec(statement)
     ]
+    if max_bytes is not None:
+        sized = [(audit_models[feature], position.entry_id) for feature, position in page]
+        page = page[: count_within_budget(session, sized, max_bytes)]
     entries: dict[str, AuditBase] = {}
     for feature in dict.fromkeys(feature for feature, _ in page):
         model = audit_models[feature]

@@ -1,10 +1,21 @@
-"""The repository every feature's audit table gets: append and read, never change."""
+"""The repository every feature's audit table gets: append and read, never change.
 
+Pages of audit rows are bounded in bytes as well as in rows: a snapshot is as large as the
+entity, and an update's row holds its changed fields twice more (old and new values), so a
+page of 200 rows of a feature with a large ``json`` field can weigh hundreds of megabytes.
+A page's rows are chosen by their keys and by their sizes, measured by the database
+(:func:`count_within_budget`), before any of them is read whole.
+"""
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Table, Text, cast, func, literal
-from sqlmodel import col, select
+from sqlalchemy import LargeBinary, Table, Text, cast, func, literal, literal_column
+from sqlalchemy.orm import load_only
+from sqlmodel import Session, col, select
 
 from shared.db.models.audit_models.audit_base import AuditBase
 from shared.db.models.audit_models.audit_chain import (
@@ -17,6 +28,92 @@ from shared.db.repositories.table_repository import TableRepository
 from shared.models.dto_base import PageQuery
 
 AuditT = TypeVar("AuditT", bound=AuditBase)
+
+# What a row's fields of bounded length (ids, performer, action, time, request ids, and the
+# keys that name them) add to its snapshot, changes and description in an answer, at most.
+ENTRY_FIELDS_BYTES = 1024
+# Rows whose sizes the first read of a page's sizes asks for: a few, since one row may hold
+# the whole budget; later reads ask for as many as the rest of the budget holds.
+FIRST_SIZES = 4
+
+
+@dataclass(frozen=True)
+class AuditPage(Generic[AuditT]):
+    """One page of an entity's audit entries, newest first, and whether more follow."""
+
+    entries: list[AuditT]
+    # True when entries follow the page's last one: it ended at ``limit`` or at its budget.
+    more: bool
+    # How many entries the trail has, with ``include_total`` (None otherwise).
+    total: int | None
+
+
+def _document_bytes(column: Any, dialect: str) -> Any:
+    """SQL: how many bytes a JSON document takes as the database holds it (NULL for NULL)."""
+    if dialect == "postgresql":
+        # Its jsonb's uncompressed size, close to its text's. The text itself (``::text``)
+        # took the database longer to make than sending the row did. Concatenating an empty
+        # object gives the document itself, uncompressed: pg_column_size of a column would
+        # count its compressed bytes, a few per kilobyte of repetitive text.
+        return func.pg_column_size(column.op("||")(literal_column("'{}'::jsonb")))
+    # SQLite keeps JSON as text: its length as a blob counts bytes, not characters.
+    return func.length(cast(column, LargeBinary))
+
+
+def _text_bytes(column: Any, dialect: str) -> Any:
+    """SQL: how many bytes a text value takes (NULL for NULL)."""
+    if dialect == "postgresql":
+        return func.octet_length(column)
+    return func.length(cast(column, LargeBinary))
+
+
+def entry_size(model: type[AuditBase], dialect: str) -> Any:
+    """SQL: about how many bytes an audit row takes in an answer, measured where it is stored.
+
+    Its snapshot, changes and description, and :data:`ENTRY_FIELDS_BYTES` for the rest. JSON
+    escapes (a quote, a control character) can make a document's answer longer than it is
+    stored: the measure is an estimate, close for most documents.
+    """
+    sized = (
+        func.coalesce(_document_bytes(col(model.data_snapshot), dialect), 0)
+        + func.coalesce(_document_bytes(col(model.changes), dialect), 0)
+        + func.coalesce(_text_bytes(col(model.description), dialect), 0)
+    )
+    return sized + ENTRY_FIELDS_BYTES
+
+
+def count_within_budget(
+    session: Session, entries: Sequence[tuple[type[AuditBase], str]], max_bytes: int
+) -> int:
+    """How many of ``entries`` (audit rows by table and id, in page order) fit in ``max_bytes``.
+
+    Always at least one, so that a row larger than the budget still comes, on a page of its
+    own. The sizes are measured by the database and read in batches: first
+    :data:`FIRST_SIZES` rows, then as many as the rest of the budget holds at the average size
+    so far, and one more to tell where the page ends.
+    """
+    dialect = session.get_bind().dialect.name
+    taken, used, batch = 0, 0, FIRST_SIZES
+    # Every row counts at least ENTRY_FIELDS_BYTES: once the budget is spent, no other fits.
+    while taken < len(entries) and used < max_bytes:
+        chunk = entries[taken : taken + batch]
+        sizes: dict[str, int] = {}
+        ids_by_model: dict[type[AuditBase], list[str]] = {}
+        for model, entry_id in chunk:
+            ids_by_model.setdefault(model, []).append(entry_id)
+        for model, ids in ids_by_model.items():
+            statement = select(col(model.id), entry_size(model, dialect)).where(
+                col(model.id).in_(ids)
+            )
+            sizes.update((entry_id, size) for entry_id, size in session.exec(statement))
+        for _, entry_id in chunk:
+            if taken and used + sizes[entry_id] > max_bytes:
+                return taken
+            used += sizes[entry_id]
+            taken += 1
+        average = used / taken
+        batch = max(1, math.ceil((max_bytes - used) / average)) + 1
+    return taken
 
 
 class AuditRepository(TableRepository[AuditT]):
@@ -58,13 +155,35 @@ class AuditRepository(TableRepository[AuditT]):
         )
         return list(self.session.exec(statement).all())
 
-    def get_page(self, entity_id: str, query: PageQuery) -> tuple[list[AuditT], int | None]:
-        """One page of an entity's audit entries, newest first (one more, if more follow).
+    def get_page(self, entity_id: str, query: PageQuery, max_bytes: int) -> AuditPage[AuditT]:
+        """One page of an entity's audit entries, newest first: up to ``query.limit`` of them
+        and about ``max_bytes`` (see :func:`count_within_budget`; one at least).
 
-        With their count if ``query.include_total`` (None otherwise).
+        The page's keys are read first, its entries' sizes next, and only then the entries
+        that fit, whole: reading ``limit`` rows to keep a few would cost what the budget saves.
         """
-        statement = select(self.model).where(self._entity_id_column() == entity_id)
-        return self._page(statement, query)
+        # Only the keys (what a cursor holds): a row's other columns may be large.
+        key_columns = [getattr(self.model, column) for column in query.sort_columns()]
+        keyed = (
+            select(self.model)
+            .where(self._entity_id_column() == entity_id)
+            .options(load_only(*key_columns))
+        )
+        keys, total = self._page(keyed, query)
+        shown = [(self.model, key.id) for key in keys[: query.limit]]
+        fit = count_within_budget(self.session, shown, max_bytes)
+        fitting = [entry_id for _, entry_id in shown[:fit]]
+        entries: list[AuditT] = []
+        if fitting:
+            statement = (
+                select(self.model)
+                .where(col(self.model.id).in_(fitting))
+                # The rows are in the session already, with their keys only: load the rest.
+                .execution_options(populate_existing=True)
+            )
+            by_id = {entry.id: entry for entry in self.session.exec(statement)}
+            entries = [by_id[entry_id] for entry_id in fitting]
+        return AuditPage(entries=entries, more=len(keys) > len(entries), total=total)
 
     def get_entry(self, entity_id: str, entry_id: str) -> AuditT | None:
         """One audit entry of one entity (None if the id is another entity's, or no entry's)."""
