@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from factories import TEST_USER, Mint
-from features_under_test import MISSING_ID, PROBLEM_JSON, FeatureUnderTest
+from features_under_test import FEATURES_UNDER_TEST, MISSING_ID, PROBLEM_JSON, FeatureUnderTest
 
 Headers = dict[str, str]
 
@@ -59,6 +59,47 @@ def test_the_longest_text_an_index_holds_is_stored_whatever_its_script(
     assert patched.status_code == 200, patched.text
     stored = client.get(url, headers=auth_headers).json()
     assert {field: stored[field] for field in changed} == changed
+
+
+def control_text(length: int, n: int = 0) -> str:
+    """``length`` control characters: each takes 6 bytes in JSON (``\\u0001``), the most any does."""
+    return "".join(chr(1 + (index + n) % 31) for index in range(length))
+
+
+def sorted_text_fields(feature: FeatureUnderTest) -> list[str]:
+    """The indexed text fields the feature's list sorts by."""
+    sorts = feature.api.list_query.model_json_schema()["properties"]["sort"]["enum"]
+    return [field for field in feature.case.indexed_text if field in sorts]
+
+
+FEATURES_SORTED_BY_TEXT = [
+    feature for feature in FEATURES_UNDER_TEST if sorted_text_fields(feature)
+]
+if FEATURES_SORTED_BY_TEXT:  # otherwise no list sorts by text: its cursors hold none
+
+    @pytest.mark.parametrize(
+        "feature", FEATURES_SORTED_BY_TEXT, indirect=True, ids=lambda feature: feature.name
+    )
+    def test_a_cursor_holds_the_longest_sort_value_in_the_widest_characters(
+        client: TestClient, auth_headers: Headers, feature: FeatureUnderTest
+    ) -> None:
+        # A page's cursor carries its last row's sort value: the longest value the field
+        # takes, in the characters that take the most bytes, still makes a cursor the list
+        # takes back.
+        lengths = feature.case.indexed_text
+        for n, text in enumerate((four_byte_text, control_text)):
+            values = {field: text(length, n) for field, length in lengths.items()}
+            body = {**feature.case.new(n), **values}
+            response = client.post(feature.url, json=body, headers=auth_headers)
+            assert response.status_code == 201, response.text
+        for field in sorted_text_fields(feature):
+            for sort in (field, f"-{field}"):
+                params: dict[str, Any] = {"sort": sort, "limit": 1}
+                first = client.get(feature.url, params=params, headers=auth_headers).json()
+                params["after"] = first["next_cursor"]
+                second = client.get(feature.url, params=params, headers=auth_headers)
+                assert second.status_code == 200, second.text
+                assert second.json()["items"][0]["id"] != first["items"][0]["id"]
 
 
 def test_create_fills_in_defaults_for_the_fields_it_may_leave_out(

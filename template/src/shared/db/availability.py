@@ -21,7 +21,8 @@ class DatabaseFault(StrEnum):
 
     # No connection: refused, cut, timed out, or the server is stopping or starting.
     UNREACHABLE = "unreachable"
-    # Waited too long: for a lock, for a statement, for a connection of the pool or server.
+    # Waited too long: for a lock, for a statement, for a connection of the pool or server;
+    # or ended by the server to break a deadlock with other transactions.
     BUSY = "busy"
     # The database accepts no changes: a standby, or one set read-only.
     READ_ONLY = "read_only"
@@ -43,6 +44,9 @@ FAULT_BY_SQLSTATE = {
     "53300": DatabaseFault.BUSY,  # too_many_connections
     "55P03": DatabaseFault.BUSY,  # lock_not_available: lock_timeout (or NOWAIT) expired
     "57014": DatabaseFault.BUSY,  # query_canceled: statement_timeout expired (or a cancel)
+    # The server ended this transaction so that others could go on: it may succeed when retried.
+    "40P01": DatabaseFault.BUSY,  # deadlock_detected
+    "40001": DatabaseFault.BUSY,  # serialization_failure
     "25006": DatabaseFault.READ_ONLY,  # read_only_sql_transaction
     "53000": DatabaseFault.OUT_OF_RESOURCES,  # insufficient_resources
     "53100": DatabaseFault.OUT_OF_RESOURCES,  # disk_full

@@ -80,8 +80,9 @@ def grant_runtime_privileges(connection: Connection, role: str) -> RuntimeGrants
     Run by the tables' owner after every migration, in the migration's transaction, so that
     a table a later migration adds (a new feature, a table of the team's) gets its grants
     too. Audit tables: SELECT and INSERT, anything else granted before taken away. Alembic's
-    version table and the list of legacy audit rows: SELECT. Every other table: SELECT, INSERT and UPDATE, never TRUNCATE,
-    REFERENCES or TRIGGER. Sequences: USAGE. None on SQLite, which has no roles.
+    version table and the list of legacy audit rows: SELECT. Every other table: SELECT,
+    INSERT and UPDATE, never TRUNCATE, REFERENCES or TRIGGER. Sequences: USAGE. None on
+    SQLite, which has no roles.
 
     Raises:
         RuntimeRoleError: ``role`` runs the migrations, or could still change audit rows

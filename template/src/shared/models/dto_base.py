@@ -31,9 +31,11 @@ from shared.models.input_types import INT_MAX, IntegerText, QueryBool
 
 MAX_PAGE_SIZE = 200
 DEFAULT_PAGE_SIZE = 50
-# A page cursor: unpadded URL-safe base64 of a JSON array (see PageQuery).
+# A page cursor: unpadded URL-safe base64 of a JSON array (see PageQuery), UTF-8 encoded. It
+# holds the last row's sort value: a str field of at most 660 characters, each at most 6 bytes
+# of JSON (a control character, ``\u0001``), beside a timestamp, an id and a digest.
 CURSOR_PATTERN = "^[A-Za-z0-9_-]+$"
-CURSOR_MAX_LENGTH = 1024
+CURSOR_MAX_LENGTH = 8192
 
 ItemT = TypeVar("ItemT")
 
@@ -174,7 +176,8 @@ class PageQuery(InputDTO):
 
     def _encode(self, row: Any) -> str:
         key = [getattr(row, column) for column in self.sort_columns()]
-        content = json.dumps(to_jsonable_python([self._digest(), *key]))
+        # Not ASCII-escaped: a character beyond it would take 12 bytes rather than 4.
+        content = json.dumps(to_jsonable_python([self._digest(), *key]), ensure_ascii=False)
         return base64.urlsafe_b64encode(content.encode()).decode().rstrip("=")
 
     def _decode(self, cursor: str) -> tuple[Any, ...]:
