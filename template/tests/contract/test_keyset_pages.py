@@ -64,12 +64,21 @@ def create_rows_with_ties(client: TestClient, headers: Headers, feature: Feature
 
 
 def pages_by_cursor(
-    client: TestClient, headers: Headers, url: str, params: dict[str, Any]
+    client: TestClient,
+    headers: Headers,
+    url: str,
+    params: dict[str, Any],
+    *,
+    repeat: bool = True,
 ) -> list[list[str]]:
-    """The ids of every page, following ``next_cursor`` until it is null."""
+    """The ids of every page, following ``next_cursor`` until it is null.
+
+    ``repeat``: send the first page's parameters with every cursor; else the cursor alone.
+    """
     pages, cursor = [], None
+    following = params if repeat else {}
     while True:
-        page_params = {**params, **({"after": cursor} if cursor else {})}
+        page_params = params if cursor is None else {**following, "after": cursor}
         response = client.get(url, params=page_params, headers=headers)
         assert response.status_code == 200, response.text
         body = response.json()
@@ -158,6 +167,25 @@ def test_cursors_page_through_a_filtered_list(
     assert whole["total"] == len(whole["items"]) >= 1
 
 
+def test_a_cursor_alone_is_the_next_page_of_its_sort_and_filters(
+    client: TestClient, auth_headers: Headers, feature: FeatureUnderTest
+) -> None:
+    create_rows_with_ties(client, auth_headers, feature)
+    field = feature.case.filter_field
+    for sort in sort_keys(feature):
+        params: dict[str, Any] = {"sort": sort, "include_deleted": True}
+        if field is not None:
+            value = client.get(feature.url, headers=auth_headers).json()["items"][0][field]
+            params[field] = value if isinstance(value, str) else json.dumps(value)
+        whole = client.get(feature.url, params=params, headers=auth_headers).json()
+        expected = [item["id"] for item in whole["items"]]
+        # ?after= alone: the cursor's sort, filters and limit.
+        alone = pages_by_cursor(
+            client, auth_headers, feature.url, {**params, "limit": 1}, repeat=False
+        )
+        assert alone == [[row] for row in expected], sort
+
+
 def test_a_page_has_no_total_unless_asked(
     client: TestClient, auth_headers: Headers, feature: FeatureUnderTest
 ) -> None:
@@ -223,7 +251,7 @@ def test_a_tampered_cursor_value_is_422(
 ) -> None:
     cursor = first_cursor(client, auth_headers, feature)
     content = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    content[1] = "not a time"
+    content[2] = "not a time"
     tampered = base64.urlsafe_b64encode(json.dumps(content).encode()).decode().rstrip("=")
     response = client.get(feature.url, params={"after": tampered}, headers=auth_headers)
     assert_refused_cursor(response, "not a cursor of this list")

@@ -168,8 +168,15 @@ class PageQuery(InputDTO):
         return {"list": type(self).__name__}
 
     def cursor_parameters(self) -> dict[str, str]:
-        """The query parameters a cursor carries, as query-string text (a list's sort, filters)."""
-        return {}
+        """The query parameters a cursor carries, as query-string text.
+
+        ``limit`` and ``include_total``, which the next page may change; a list adds its sort
+        and filters, which it may only repeat (:meth:`cursor_scope`).
+        """
+        return {
+            "limit": str(self.limit),
+            "include_total": _query_text(self.include_total),
+        }
 
     def page_of(
         self, rows: Sequence[Any], total: int | None, read: Callable[[Any], Any]
@@ -303,10 +310,11 @@ class ListQuery(PageQuery):
         return self.sort.startswith("-")
 
     def cursor_parameters(self) -> dict[str, str]:
-        """The sort, ``include_deleted`` and the filters set, as their query-string text."""
-        parameters = {"sort": self.sort, "include_deleted": self.include_deleted}
+        """Paging's, then the sort, ``include_deleted`` and the filters set, as query text."""
+        scoped = {"sort": self.sort, "include_deleted": self.include_deleted, **self.filters()}
         return {
-            name: _query_text(value) for name, value in {**parameters, **self.filters()}.items()
+            **super().cursor_parameters(),
+            **{name: _query_text(value) for name, value in scoped.items()},
         }
 
     def cursor_scope(self) -> dict[str, Any]:
