@@ -111,6 +111,13 @@ def test_pages_hold_every_change_once_in_the_order_they_were_made(
     assert first["performed_by_user_id"] == TEST_USER.id
     assert first["data_snapshot"]["id"] == entity_ids[0]
     assert first["request_id"]
+    # The feed names an entry's members as its audit trail does; the feed adds its own two.
+    feature = FEATURES_UNDER_TEST[0]
+    trail = feature.audit_trail(client, auth_headers, entity_ids[0])
+    entry = next(entry for entry in trail if entry["id"] == first["id"])
+    assert set(first) - {"cursor", "feature"} == set(entry) - {f"{feature.name}_id"}
+    shared = ("id", "entity_id", "action_code", "description", "data_snapshot", "changes")
+    assert {name: first[name] for name in shared} == {name: entry[name] for name in shared}
 
 
 def test_a_consumer_resumes_exactly_where_it_stopped(
