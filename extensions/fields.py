@@ -84,7 +84,16 @@ RESERVED_NAMES: dict[str, str] = {
     "changes": "a method of every PATCH body model of the service",
     # PageQuery and ListQuery: what a list query has besides its filters.
     **dict.fromkeys(
-        ("cursor_key", "cursor_scope", "filters", "page_of", "sort_columns", "sort_descending"),
+        (
+            "cursor_key",
+            "cursor_parameters",
+            "cursor_scope",
+            "filters",
+            "page",
+            "page_of",
+            "sort_columns",
+            "sort_descending",
+        ),
         "a method of every list query model of the service",
     ),
     **dict.fromkeys(LIST_PARAMETERS, "a query parameter of every list endpoint"),
