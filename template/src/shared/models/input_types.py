@@ -74,10 +74,29 @@ _StorableObject = Annotated[
     dict[str, "JsonValue"],
     Field(json_schema_extra={"propertyNames": {"pattern": STORABLE_TEXT}}),
 ]
+
+
+def _as_any_storable_value(schema: dict[str, Any]) -> None:
+    # The union, as one schema without a type: each keyword constrains only the values of its
+    # type (strings, objects, arrays), numbers, booleans and null pass as they are. Client
+    # generators read it as "any JSON value"; a union that holds itself, some can't read.
+    alternatives = schema.pop("anyOf")
+    by_type = {alternative.get("type"): alternative for alternative in alternatives}
+    schema.update(
+        {
+            "description": "Any JSON value; its strings and object keys hold no NUL character",
+            "pattern": STORABLE_TEXT,
+            "propertyNames": {"pattern": STORABLE_TEXT},
+            "additionalProperties": by_type["object"]["additionalProperties"],
+            "items": by_type["array"]["items"],
+        }
+    )
+
+
 JsonValue = TypeAliasType(
     "JsonValue",
-    "Annotated[str, Field(pattern=STORABLE_TEXT)] | float | bool | list[JsonValue]"
-    " | _StorableObject | None",
+    "Annotated[Annotated[str, Field(pattern=STORABLE_TEXT)] | float | bool | list[JsonValue]"
+    " | _StorableObject | None, Field(json_schema_extra=_as_any_storable_value)]",
 )
 
 
