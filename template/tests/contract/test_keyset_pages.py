@@ -69,14 +69,14 @@ def pages_by_cursor(
     url: str,
     params: dict[str, Any],
     *,
-    repeat: bool = True,
+    following: dict[str, Any] | None = None,
 ) -> list[list[str]]:
     """The ids of every page, following ``next_cursor`` until it is null.
 
-    ``repeat``: send the first page's parameters with every cursor; else the cursor alone.
+    ``following``: the parameters sent with each cursor (the first page's unless given).
     """
     pages, cursor = [], None
-    following = params if repeat else {}
+    following = params if following is None else following
     while True:
         page_params = params if cursor is None else {**following, "after": cursor}
         response = client.get(url, params=page_params, headers=headers)
@@ -167,6 +167,16 @@ def test_cursors_page_through_a_filtered_list(
     assert whole["total"] == len(whole["items"]) >= 1
 
 
+# A list's paging parameters at their defaults.
+DEFAULTS = {
+    "sort": "created_at",
+    "include_deleted": "false",
+    "include_total": "false",
+    "limit": 50,
+    "offset": 0,
+}
+
+
 def test_a_cursor_alone_is_the_next_page_of_its_sort_and_filters(
     client: TestClient, auth_headers: Headers, feature: FeatureUnderTest
 ) -> None:
@@ -179,11 +189,12 @@ def test_a_cursor_alone_is_the_next_page_of_its_sort_and_filters(
             params[field] = value if isinstance(value, str) else json.dumps(value)
         whole = client.get(feature.url, params=params, headers=auth_headers).json()
         expected = [item["id"] for item in whole["items"]]
-        # ?after= alone: the cursor's sort, filters and limit.
-        alone = pages_by_cursor(
-            client, auth_headers, feature.url, {**params, "limit": 1}, repeat=False
-        )
-        assert alone == [[row] for row in expected], sort
+        # ?after= alone: the cursor's sort, filters and limit; and so with every parameter at
+        # its default, as typed clients send them.
+        first = {**params, "limit": 1}
+        for following in ({}, DEFAULTS):
+            pages = pages_by_cursor(client, auth_headers, feature.url, first, following=following)
+            assert pages == [[row] for row in expected], (sort, following)
 
 
 def test_a_page_has_no_total_unless_asked(

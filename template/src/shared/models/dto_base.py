@@ -130,16 +130,23 @@ class PageQuery(InputDTO):
     @model_validator(mode="before")
     @classmethod
     def _query_of_cursor(cls, data: Any) -> Any:
-        # The query parameters the cursor carries, where the request leaves them out: as text,
-        # as a query string holds them, so that they are parsed as if sent. A cursor that
-        # can't be read is left to _read_cursor, which says so.
+        # The query parameters the cursor carries, where the request leaves them out or sends
+        # their default (typed clients send every parameter that has one): as text, as a query
+        # string holds them, so that they are parsed as if sent. A cursor that can't be read
+        # is left to _read_cursor, which says so.
         if not isinstance(data, dict) or not isinstance(data.get("after"), str):
             return data
         content = _cursor_content(data["after"])
         if content is None or not isinstance(content[1], dict):
             return data
-        carried = {name: value for name, value in content[1].items() if name in cls.model_fields}
-        return {**carried, **data}
+        fields = cls.model_fields
+        sent = {
+            name: value
+            for name, value in data.items()
+            if name not in fields or value != _query_text(fields[name].default)
+        }
+        carried = {name: value for name, value in content[1].items() if name in fields}
+        return {**data, **carried, **sent}
 
     @model_validator(mode="after")
     def _read_cursor(self) -> Self:
