@@ -86,6 +86,7 @@ RESERVED_NAMES: dict[str, str] = {
     **dict.fromkeys(
         (
             "cursor_key",
+            "cursor_parameters",
             "cursor_scope",
             "filters",
             "page",
@@ -521,13 +522,16 @@ class DecimalType(FieldType):
         return [f"max_digits={self.spec.precision}", f"decimal_places={self.spec.scale}"]
 
     def invalid_sources(self) -> list[str]:
-        # A JSON number (sent as a string only), too many places, and an exponent.
+        # A JSON number (sent as a string only), too many places, an exponent, and digits of
+        # other scripts (Arabic-Indic, fullwidth), which Python's Decimal would read.
         scale = self.spec.decimal_shape[1]
         return [
             *super().invalid_sources(),
             "1",
             quoted("0." + "1" * (scale + 1)),
             quoted("1e0"),
+            '"\\u0661"',
+            '"\\uff11"',
         ]
 
     def sample_source(self, n: str) -> str:
@@ -640,9 +644,16 @@ class DateTimeType(FieldType):
     def invalid_sources(self) -> list[str]:
         # A naive time, and one that leaves the calendar once converted to UTC.
         naive, beyond_utc = "2024-01-31T12:00:00", "9999-12-31T23:59:59-05:00"
-        # Strict: epoch numbers, as a number and as text.
+        # Strict: epoch numbers, as a number and as text; RFC 3339 wants the seconds.
         epochs = ["0", quoted("0"), quoted("1700000000")]
-        return [*super().invalid_sources(), quoted(naive), quoted(beyond_utc), *epochs]
+        no_seconds = quoted("2024-01-31T12:00Z")
+        return [
+            *super().invalid_sources(),
+            quoted(naive),
+            quoted(beyond_utc),
+            *epochs,
+            no_seconds,
+        ]
 
 
 class UuidType(FieldType):
@@ -651,12 +662,23 @@ class UuidType(FieldType):
     name = "uuid"
     python_name = "UUID"
     python_import = "uuid.UUID"
+    # Only the canonical hyphenated spelling: Python's UUID() also reads urn:uuid: and bare hex.
+    dto_bound = "DbUuid"
     column = "sa.Uuid()"
     filterable = True
     sample = "str(UUID(int={n} + 1))"
     sample_imports = ("uuid.UUID",)
     changed = quoted(str(uuid.UUID(int=2**128 - 1)))
     examples = ("8c6a1c2e-3f4b-4d5e-9a6b-7c8d9e0f1a2b", "1f2e3d4c-5b6a-4798-8a7b-6c5d4e3f2a1b")
+
+    def invalid_sources(self) -> list[str]:
+        # Spellings Python's UUID() reads but the API does not: a URN, and bare hex digits.
+        value = self.examples[0]
+        return [
+            *super().invalid_sources(),
+            quoted(f"urn:uuid:{value}"),
+            quoted(value.replace("-", "")),
+        ]
 
     def parse_default(self, text: str) -> Any:
         try:

@@ -170,6 +170,7 @@ def test_import_lists_of_every_type() -> None:
             "DbFloat",
             "DbInt",
             "DbStr",
+            "DbUuid",
             "DecimalDigits",
             "JsonDocument",
             "QueryBool",

@@ -956,14 +956,20 @@ SAMPLE_RANGE = range(10)
 VARYING_TYPES = frozenset(
     {"str", "text", "int", "float", "decimal", "date", "datetime", "uuid", "json"}
 )
-ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-PLAIN_DECIMAL = re.compile(r"^-?\d+(\.\d+)?$")
+# The service's text forms: ASCII digits only (\d would take any script's), matched whole.
+ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+PLAIN_DECIMAL = re.compile(r"-?[0-9]+(\.[0-9]+)?")
+# RFC 3339: seconds and an offset.
+ISO_DATETIME = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})"
+)
+CANONICAL_UUID = re.compile(r"[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}")
 
 
 def decimal_fits(spec: FieldSpec, value: object) -> bool:
     """Whether a JSON value is a decimal string within the field's precision and scale."""
     # Strings only, written plainly: no JSON numbers, no exponents.
-    if not isinstance(value, str) or not PLAIN_DECIMAL.match(value):
+    if not isinstance(value, str) or not PLAIN_DECIMAL.fullmatch(value):
         return False
     try:
         number = Decimal(str(value))
@@ -998,11 +1004,13 @@ def accepts(spec: FieldSpec, value: object) -> bool:
     if spec.type == "date":
         return (
             isinstance(value, str)
-            and bool(ISO_DATE.match(value))
+            and bool(ISO_DATE.fullmatch(value))
             and _parses(dt.date.fromisoformat, value)
         )
     if spec.type == "datetime":
-        if not isinstance(value, str) or not _parses(dt.datetime.fromisoformat, value):
+        if not isinstance(value, str) or not ISO_DATETIME.fullmatch(value):
+            return False
+        if not _parses(dt.datetime.fromisoformat, value):
             return False
         moment = dt.datetime.fromisoformat(value)
         if moment.tzinfo is None:
@@ -1014,7 +1022,7 @@ def accepts(spec: FieldSpec, value: object) -> bool:
             return False
         return True
     if spec.type == "uuid":
-        return isinstance(value, str) and _parses(uuid.UUID, value)
+        return isinstance(value, str) and bool(CANONICAL_UUID.fullmatch(value))
     if spec.type == "enum":
         return value in spec.choices
     return isinstance(value, dict) and nesting(value) <= MAX_JSON_DEPTH and finite(value)

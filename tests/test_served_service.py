@@ -172,6 +172,22 @@ def test_a_generated_client_creates_changes_deletes_restores_and_reads_the_trail
         assert isinstance(restored.parsed, models.ProductRead)
         trail = products.get_product_audit_trail.sync_detailed(product_id, client=client)
     assert isinstance(trail.parsed, models.PageProductAuditRead)
+    # Sorts have readable names, and a cursor alone is the next page of its sort.
+    sort = models.ListProductsSort.CREATED_AT_DESC
+    assert sort.value == "-created_at"
+    with shop_client.authenticated(running.base_url, running.token) as client:
+        for sku in ("SORTED-1", "SORTED-2"):
+            body = models.ProductCreate.from_dict({"name": "Sorted", "sku": sku, "price": "1"})
+            created = products.create_product.sync_detailed(client=client, body=body)
+            assert created.status_code == 201, created.content
+        first = products.list_products.sync_detailed(client=client, sort=sort, limit=1)
+        assert first.status_code == 200, first.content
+        following = products.list_products.sync_detailed(
+            client=client, after=first.parsed.next_cursor
+        )
+    assert following.status_code == 200, following.content
+    assert len(following.parsed.items) == 1
+    assert following.parsed.items[0].created_at <= first.parsed.items[0].created_at
     assert [str(entry.action_code) for entry in trail.parsed.items] == [
         "PRODUCT_RESTORED",
         "PRODUCT_DELETED",
@@ -193,9 +209,15 @@ def test_a_generated_client_gets_every_error_as_a_typed_problem(
         invalid = products.list_products.sync_detailed(client=client, limit=5000)
     with shop_client.authenticated(running.base_url, "not-a-token") as anonymous:
         refused = products.list_products.sync_detailed(client=anonymous)
-    for reply, status in ((taken, 409), (missing, 404), (refused, 401)):
+    for reply, status, kind in (
+        (taken, 409, "unique-value-taken"),
+        (missing, 404, "not-found"),
+        (refused, 401, "unauthenticated"),
+    ):
         assert isinstance(reply.parsed, models.Problem), reply.content
         assert reply.parsed.status == reply.status_code == status
+        # A client branches on the problem's type, not on its text.
+        assert reply.parsed.type_ == f"/problems/{kind}"
     assert isinstance(invalid.parsed, models.ValidationProblem), invalid.content
     assert invalid.parsed.status == 422
     assert [issue.loc for issue in invalid.parsed.errors] == [["query", "limit"]]

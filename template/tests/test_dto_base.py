@@ -3,6 +3,7 @@
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, ClassVar
+from uuid import UUID
 
 import pytest
 from pydantic import TypeAdapter, ValidationError
@@ -12,12 +13,14 @@ from shared.models.input_types import (
     INT_MAX,
     INT_MIN,
     MAX_JSON_DEPTH,
+    STORABLE_TEXT,
     DbBool,
     DbDate,
     DbDateTime,
     DbFloat,
     DbInt,
     DbStr,
+    DbUuid,
     DecimalDigits,
     JsonDocument,
     QueryBool,
@@ -44,7 +47,7 @@ def nested(levels: int) -> dict[str, Any]:
         (DbInt, INT_MIN - 1, "greater than or equal"),
         (DbFloat, float("inf"), "finite"),
         (DbFloat, float("nan"), "finite"),
-        (DbDateTime, "2024-01-31T12:00:00", "timezone"),
+        (DbDateTime, "2024-01-31T12:00:00", "offset"),
         (DbDateTime, "9999-12-31T23:59:59-05:00", "years 1 to 9999"),
         (JsonDocument, {"key": "a\x00b"}, "NUL"),
         (JsonDocument, {"a\ud800": 1}, "surrogate"),
@@ -106,6 +109,19 @@ def test_times_are_converted_to_utc() -> None:
         (QueryInt, "0x5"),
         (QueryBool, "yes"),
         (QueryBool, "1"),
+        # Digits of other scripts, which Python's own parsers read: ASCII only.
+        (Price, "\u0661\u0662.\u0665"),
+        (Price, "\uff11\uff12.\uff15"),
+        (QueryInt, "\u0665"),
+        (DbDate, "\u0662\u0660\u0662\u0664-01-31"),
+        # A final newline, which a pattern's "$" alone would let through.
+        (Price, "19.99\n"),
+        (QueryInt, "5\n"),
+        # RFC 3339 wants the seconds; a UUID is written one way.
+        (DbDateTime, "2024-01-31T12:00Z"),
+        (DbUuid, "urn:uuid:8c6a1c2e-3f4b-4d5e-9a6b-7c8d9e0f1a2b"),
+        (DbUuid, "8c6a1c2e3f4b4d5e9a6b7c8d9e0f1a2b"),
+        (DbUuid, "{8c6a1c2e-3f4b-4d5e-9a6b-7c8d9e0f1a2b}"),
     ],
 )
 def test_values_are_parsed_only_in_their_documented_form(input_type: Any, value: object) -> None:
@@ -122,6 +138,12 @@ def test_values_are_parsed_only_in_their_documented_form(input_type: Any, value:
         (Price, "-19.9", Decimal("-19.9")),
         (QueryInt, "-42", -42),
         (QueryBool, "false", False),
+        (DbDateTime, "2024-01-31t12:00:00.5z", datetime(2024, 1, 31, 12, 0, 0, 500000, UTC)),
+        (
+            DbUuid,
+            "8C6A1C2E-3F4B-4D5E-9A6B-7C8D9E0F1A2B",
+            UUID("8c6a1c2e-3f4b-4d5e-9a6b-7c8d9e0f1a2b"),
+        ),
     ],
 )
 def test_documented_forms_are_parsed(input_type: Any, value: object, parsed: object) -> None:
@@ -132,7 +154,7 @@ def test_a_decimal_is_described_and_sent_as_a_string_of_its_digits() -> None:
     adapter = TypeAdapter(Price)
     schema = adapter.json_schema()
     assert (schema["type"], schema["x-precision"], schema["x-scale"]) == ("string", 10, 2)
-    assert schema["pattern"] == r"^-?\d{1,8}(\.\d{1,2})?$"
+    assert schema["pattern"] == r"^-?[0-9]{1,8}(\.[0-9]{1,2})?$"
     assert adapter.dump_json(Decimal("1.50")) == b'"1.50"'
 
 
@@ -141,6 +163,19 @@ class Change(UpdateDTO):
 
     name: DbStr | None = None
     notes: DbStr | None = None
+
+
+def test_a_json_document_is_described_as_storable_json_values() -> None:
+    schema = TypeAdapter(JsonDocument).json_schema(ref_template="#/$defs/{model}")
+    no_nul = {"pattern": STORABLE_TEXT}
+    assert (schema["type"], schema["propertyNames"]) == ("object", no_nul)
+    assert schema["additionalProperties"] == {"$ref": "#/$defs/JsonValue"}
+    assert str(MAX_JSON_DEPTH) in schema["description"]
+    # Typeless: each keyword constrains the values of its type, what generators read as "any".
+    value = schema["$defs"]["JsonValue"]
+    assert "type" not in value
+    assert (value["pattern"], value["propertyNames"]) == (STORABLE_TEXT, no_nul)
+    assert value["items"] == value["additionalProperties"] == {"$ref": "#/$defs/JsonValue"}
 
 
 def test_an_update_describes_null_only_for_nullable_fields() -> None:

@@ -1,32 +1,76 @@
-"""Domain errors: raised below the routers, mapped to HTTP responses in one table by the app."""
+"""Domain errors: raised below the routers, mapped to HTTP responses in one table by the app.
+
+Each class names its kind of problem (``kind``, the last segment of the problem ``type`` the
+API answers with) and a title for people: a client branches on the kind, not on the text.
+"""
+
+from typing import ClassVar
 
 
 class DomainError(Exception):
-    """Base of every error a service raises on purpose; its message is safe to show callers."""
+    """Base of every error a service raises on purpose; its message is safe to show callers.
+
+    Raised as such, it is a business rule's refusal of the request.
+    """
+
+    kind: ClassVar[str] = "request-refused"
+    title: ClassVar[str] = "Request refused"
 
 
 class NotFoundError(DomainError):
     """The entity does not exist, or is soft-deleted where only live ones count."""
 
+    kind: ClassVar[str] = "not-found"
+    title: ClassVar[str] = "Not found"
+
 
 class ConflictError(DomainError):
     """The change clashes with the stored data (a unique value taken, a state that forbids it)."""
+
+    kind: ClassVar[str] = "conflict"
+    title: ClassVar[str] = "Conflict with the stored data"
 
 
 class GoneError(DomainError):
     """The entity existed but was deleted at the moment asked about (an as-of read)."""
 
+    kind: ClassVar[str] = "deleted-then"
+    title: ClassVar[str] = "Deleted at that time"
+
+
+class UniqueValueTakenError(ConflictError):
+    """A unique field's value is another entity's already."""
+
+    kind: ClassVar[str] = "unique-value-taken"
+    title: ClassVar[str] = "Unique value taken"
+
+
+class NotDeletedError(ConflictError):
+    """A restore of an entity that is not deleted."""
+
+    kind: ClassVar[str] = "not-deleted"
+    title: ClassVar[str] = "Not deleted"
+
 
 class SnapshotMismatchError(ConflictError):
     """An audit snapshot no longer fits the entity's current fields, so it can't be restored."""
+
+    kind: ClassVar[str] = "snapshot-mismatch"
+    title: ClassVar[str] = "Audit snapshot no longer fits"
 
 
 class TamperedEntryError(ConflictError):
     """An audit entry no longer has the hash it was written with: it is not history to act on."""
 
+    kind: ClassVar[str] = "tampered-entry"
+    title: ClassVar[str] = "Audit entry tampered with"
+
 
 class PreconditionFailedError(DomainError):
     """The caller's version of the entity is not the current one: someone changed it first."""
+
+    kind: ClassVar[str] = "version-mismatch"
+    title: ClassVar[str] = "Not the current version"
 
     def __init__(self, message: str, current_version: int | None = None) -> None:
         super().__init__(message)
@@ -36,9 +80,15 @@ class PreconditionFailedError(DomainError):
 class PreconditionRequiredError(DomainError):
     """The change must name the version it applies to (If-Match), and did not."""
 
+    kind: ClassVar[str] = "if-match-required"
+    title: ClassVar[str] = "If-Match required"
+
 
 class AuthenticationError(DomainError):
     """The request carries no valid credentials."""
+
+    kind: ClassVar[str] = "unauthenticated"
+    title: ClassVar[str] = "Not authenticated"
 
     def __init__(self, message: str, *, invalid_token: bool = False) -> None:
         super().__init__(message)
@@ -53,13 +103,22 @@ class AuthenticationError(DomainError):
 class PermissionDeniedError(DomainError):
     """The caller is known but may not do this."""
 
+    kind: ClassVar[str] = "permission-denied"
+    title: ClassVar[str] = "Permission denied"
+
 
 class MissingPerformerError(DomainError):
     """A change names no performer: every audit row must say who (or which system) made it."""
 
+    kind: ClassVar[str] = "missing-performer"
+    title: ClassVar[str] = "No performer named"
+
 
 class UnavailableError(DomainError):
     """The database (or another service relied on) can't answer now; retrying later may work."""
+
+    kind: ClassVar[str] = "unavailable"
+    title: ClassVar[str] = "Temporarily unavailable"
 
 
 class HookContractError(Exception):

@@ -1,4 +1,12 @@
-"""One table from errors to HTTP responses, all as RFC 9457 ``application/problem+json``."""
+"""One table from errors to HTTP responses, all as RFC 9457 ``application/problem+json``.
+
+A problem's ``type`` names its kind, for clients to branch on: ``/problems/<kind>``, a URI
+reference relative to the service (``/problems/unique-value-taken``), one per kind of
+problem (a domain error's ``kind``, a 422's ``validation-failed``, malformed JSON's
+``malformed-json``). They are names to compare, not pages: nothing is served at them.
+``about:blank`` is a problem the status says everything about (an unknown route, a method
+not allowed, a body too large, an unexpected error), as RFC 9457 defines it.
+"""
 
 from collections.abc import Mapping
 from http import HTTPStatus
@@ -7,7 +15,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException
 from starlette.routing import BaseRoute, Match
@@ -32,6 +40,12 @@ PROBLEM_MEDIA_TYPE = "application/problem+json"
 ROUTABLE_METHODS = ("DELETE", "GET", "OPTIONS", "PATCH", "POST", "PUT")
 # How long a client should wait before retrying when the database was unavailable or busy.
 RETRY_AFTER_SECONDS = "1"
+# Problem types: see the module's docstring.
+PROBLEM_TYPE_PREFIX = "/problems/"
+BLANK_PROBLEM_TYPE = "about:blank"
+# The kinds of problem the request's parsing finds, as domain errors have theirs.
+VALIDATION_FAILED = ("validation-failed", "Request not valid")
+MALFORMED_JSON = ("malformed-json", "Body not JSON")
 
 # The one place where domain errors become HTTP statuses.
 STATUS_BY_ERROR: dict[type[DomainError], HTTPStatus] = {
@@ -56,7 +70,11 @@ class Problem(BaseModel):
 
     model_config = ConfigDict(extra="allow")
 
-    type: str = "about:blank"
+    type: str = Field(
+        default=BLANK_PROBLEM_TYPE,
+        json_schema_extra={"format": "uri-reference"},
+        description="The kind of problem, for clients to branch on (see the API description)",
+    )
     title: str
     status: int
     detail: str
@@ -114,16 +132,38 @@ def problem_responses(*statuses: HTTPStatus) -> dict[int | str, dict[str, Any]]:
     return responses
 
 
+def problem_type(kind: str) -> str:
+    """The ``type`` of a kind of problem: ``/problems/not-found``."""
+    return PROBLEM_TYPE_PREFIX + kind
+
+
+def problem_kinds() -> dict[str, str]:
+    """Every kind of problem the service answers with, and its title, sorted by kind."""
+    kinds = dict([VALIDATION_FAILED, MALFORMED_JSON])
+    pending: list[type[DomainError]] = [DomainError]
+    while pending:
+        error_class = pending.pop()
+        kinds.setdefault(error_class.kind, error_class.title)
+        pending.extend(error_class.__subclasses__())
+    return dict(sorted(kinds.items()))
+
+
 def problem(
     status: HTTPStatus,
     detail: str,
     headers: Mapping[str, str] | None = None,
+    kind: tuple[str, str] | None = None,
     **extensions: Any,
 ) -> JSONResponse:
-    """A problem-details response: type, title, status, detail and any extension members."""
+    """A problem-details response: type, title, status, detail and any extension members.
+
+    ``kind`` is the problem's kind and title; without one the problem is ``about:blank``, its
+    title the status's phrase.
+    """
+    type_, title = (problem_type(kind[0]), kind[1]) if kind else (BLANK_PROBLEM_TYPE, None)
     body = {
-        "type": "about:blank",
-        "title": status.phrase,
+        "type": type_,
+        "title": title or status.phrase,
         "status": status.value,
         "detail": detail,
         **extensions,
@@ -153,7 +193,8 @@ def domain_error_response(error: DomainError) -> JSONResponse:
         extensions["current_version"] = error.current_version
     elif isinstance(error, UnavailableError):
         headers["Retry-After"] = RETRY_AFTER_SECONDS
-    return problem(status, str(error), headers=headers, **extensions)
+    kind = (error.kind, error.title)
+    return problem(status, str(error), headers=headers, kind=kind, **extensions)
 
 
 async def handle_domain_error(_request: Request, error: Exception) -> JSONResponse:
@@ -171,13 +212,20 @@ async def handle_validation_error(_request: Request, error: Exception) -> JSONRe
         reason = malformed[0].get("ctx", {}).get("error", "JSON decode error")
         position = malformed[0]["loc"][-1]
         return problem(
-            HTTPStatus.BAD_REQUEST, f"the body is not valid JSON: {reason} at character {position}"
+            HTTPStatus.BAD_REQUEST,
+            f"the body is not valid JSON: {reason} at character {position}",
+            kind=MALFORMED_JSON,
         )
     errors = [
         {"loc": list(item["loc"]), "msg": item["msg"], "type": item["type"]}
         for item in error.errors()
     ]
-    return problem(HTTPStatus.UNPROCESSABLE_ENTITY, "the request is not valid", errors=errors)
+    return problem(
+        HTTPStatus.UNPROCESSABLE_ENTITY,
+        "the request is not valid",
+        kind=VALIDATION_FAILED,
+        errors=errors,
+    )
 
 
 def allowed_methods(routes: list[BaseRoute], scope: Scope) -> list[str]:

@@ -335,6 +335,7 @@ def test_revert_and_as_of_refuse_an_entry_changed_after_it_was_written(
         assert response.status_code == 409, response.text
         assert response.headers["content-type"] == PROBLEM_JSON
         assert entry_ids[0] in response.json()["detail"]
+        assert response.json()["type"] == "/problems/tampered-entry"
     # Nothing was written: the entity and its trail are as they were.
     assert client.get(url, headers=auth_headers).json() == before
     assert len(feature.audit_trail(client, auth_headers, entity_id)) == len(entry_ids)

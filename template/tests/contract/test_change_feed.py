@@ -100,8 +100,8 @@ def test_pages_hold_every_change_once_in_the_order_they_were_made(
 ) -> None:
     entity_ids = change_every_feature(client, auth_headers)
     items = read_changes(client, auth_headers, 3 * len(FEATURES_UNDER_TEST))
-    assert sorted(item["entry_id"] for item in items) == sorted(all_audit_ids(session))
-    assert [(item["entity_id"], item["action"]) for item in items] == [
+    assert sorted(item["id"] for item in items) == sorted(all_audit_ids(session))
+    assert [(item["entity_id"], item["action_code"]) for item in items] == [
         (entity_id, feature.action(change))
         for feature, entity_id in zip(FEATURES_UNDER_TEST, entity_ids, strict=True)
         for change in ("CREATED", "UPDATED", "DELETED")
@@ -111,6 +111,13 @@ def test_pages_hold_every_change_once_in_the_order_they_were_made(
     assert first["performed_by_user_id"] == TEST_USER.id
     assert first["data_snapshot"]["id"] == entity_ids[0]
     assert first["request_id"]
+    # The feed names an entry's members as its audit trail does; the feed adds its own two.
+    feature = FEATURES_UNDER_TEST[0]
+    trail = feature.audit_trail(client, auth_headers, entity_ids[0])
+    entry = next(entry for entry in trail if entry["id"] == first["id"])
+    assert set(first) - {"cursor", "feature"} == set(entry) - {f"{feature.name}_id"}
+    shared = ("id", "entity_id", "action_code", "description", "data_snapshot", "changes")
+    assert {name: first[name] for name in shared} == {name: entry[name] for name in shared}
 
 
 def test_a_consumer_resumes_exactly_where_it_stopped(
@@ -121,7 +128,7 @@ def test_a_consumer_resumes_exactly_where_it_stopped(
     feature = FEATURES_UNDER_TEST[-1]
     entity = feature.create(client, auth_headers, 1)
     [new] = read_changes(client, auth_headers, 1, after=seen[-1]["cursor"])
-    assert (new["entity_id"], new["action"]) == (entity["id"], feature.action("CREATED"))
+    assert (new["entity_id"], new["action_code"]) == (entity["id"], feature.action("CREATED"))
 
 
 def test_a_cursor_the_feed_did_not_give_is_a_validation_problem(
@@ -250,7 +257,7 @@ def test_a_page_ends_at_its_byte_budget_and_the_next_one_reads_on(
         write_a_history(committing_engine, feature, n)
     expected = feed_in_order(committing_engine, len(FEATURES_UNDER_TEST) * (1 + 2 * ROUNDS))
     pages = feed_pages(client, auth_headers)
-    assert [item["entry_id"] for page in pages for item in page] == expected
+    assert [item["id"] for page in pages for item in page] == expected
     assert len(pages) > 1
     assert max(len(page) for page in pages) > 1
     for page in pages:
@@ -267,7 +274,7 @@ def test_a_change_larger_than_the_budget_comes_on_a_page_of_its_own(
     expected = feed_in_order(committing_engine, len(FEATURES_UNDER_TEST) * (1 + 2 * ROUNDS))
     pages = feed_pages(client, auth_headers)
     assert [len(page) for page in pages] == [1] * len(expected)
-    assert [page[0]["entry_id"] for page in pages] == expected
+    assert [page[0]["id"] for page in pages] == expected
 
 
 def test_read_feed_keeps_to_its_byte_budget(committing_engine: Engine) -> None:

@@ -175,12 +175,55 @@ def test_get_of_an_unknown_id_is_404_problem(
     assert MISSING_ID in response.json()["detail"]
 
 
+@pytest.mark.parametrize(
+    "entity_id",
+    [
+        "not-a-uuid",
+        # Spellings Python's UUID() reads: the API takes the hyphenated form only.
+        f"urn:uuid:{MISSING_ID}",
+        MISSING_ID.replace("-", ""),
+    ],
+)
 def test_a_malformed_id_is_422(
+    client: TestClient, auth_headers: Headers, feature: FeatureUnderTest, entity_id: str
+) -> None:
+    created = feature.create(client, auth_headers)
+    # The id of an entity that exists, spelled otherwise: refused all the same.
+    url = feature.item_url(entity_id.replace(MISSING_ID, created["id"]))
+    for method in ("GET", "PATCH", "DELETE"):
+        response = client.request(method, url, json={}, headers=auth_headers)
+        assert response.status_code == 422, (method, response.text)
+        problem = response.json()
+        assert problem["type"] == "/problems/validation-failed"
+        assert problem["errors"][0]["loc"][0] == "path"
+
+
+def test_item_routes_refuse_query_parameters_they_do_not_take_as_lists_do(
     client: TestClient, auth_headers: Headers, feature: FeatureUnderTest
 ) -> None:
-    response = client.get(feature.item_url("not-a-uuid"), headers=auth_headers)
-    assert response.status_code == 422
-    assert response.json()["errors"][0]["loc"][0] == "path"
+    created = feature.create(client, auth_headers)
+    url = feature.item_url(created["id"])
+    requests = [
+        ("GET", feature.url, None),
+        ("POST", feature.url, feature.case.new(1)),
+        ("GET", url, None),
+        ("PATCH", url, feature.case.change),
+        ("DELETE", url, None),
+        ("POST", f"{url}/restore", None),
+        ("GET", f"{url}/audit", None),
+    ]
+    for method, target, body in requests:
+        response = client.request(
+            method, target, params={"surprise": "1"}, json=body, headers=auth_headers
+        )
+        assert response.status_code == 422, (method, target, response.text)
+        errors = response.json()["errors"]
+        assert [(error["loc"], error["type"]) for error in errors] == [
+            (["query", "surprise"], "extra_forbidden")
+        ], (method, target)
+    # Nothing changed, nothing recorded.
+    assert client.get(url, headers=auth_headers).json() == created
+    assert len(feature.audit_trail(client, auth_headers, created["id"])) == 1
 
 
 def test_get_sends_the_version_as_a_strong_etag(
@@ -347,6 +390,7 @@ def test_restore_of_a_live_row_is_409(
     response = client.post(f"{feature.item_url(created['id'])}/restore", headers=auth_headers)
     assert response.status_code == 409
     assert response.headers["content-type"] == PROBLEM_JSON
+    assert response.json()["type"] == "/problems/not-deleted"
     assert len(feature.audit_trail(client, auth_headers, created["id"])) == 1
 
 
@@ -408,6 +452,12 @@ def test_a_taken_unique_value_is_409_on_create_and_on_update(
         url = feature.item_url(second["id"])
         taken = client.patch(url, json={field: first[field]}, headers=auth_headers)
         assert taken.status_code == 409, field
+        for response in (duplicate, taken):
+            problem = response.json()
+            assert (problem["type"], problem["title"]) == (
+                "/problems/unique-value-taken",
+                "Unique value taken",
+            )
     assert feature.count(client, auth_headers) == 2
     assert len(feature.audit_trail(client, auth_headers, second["id"])) == 1
 

@@ -213,6 +213,7 @@ def test_revert_to_a_snapshot_with_a_removed_field_that_held_a_value_is_409_and_
     assert response.status_code == 409, response.text
     assert response.headers["content-type"] == PROBLEM_JSON
     assert "retired_field" in response.json()["detail"]
+    assert response.json()["type"] == "/problems/snapshot-mismatch"
     assert client.get(url, headers=auth_headers).json() == changed
     assert len(feature.audit_trail(client, auth_headers, created["id"])) == 3
     # A removed field that held null loses nothing: the snapshot still fits.

@@ -127,6 +127,7 @@ def test_malformed_json_is_a_400_problem(
         assert response.status_code == 400, method
         assert response.headers["content-type"] == PROBLEM_JSON
         assert "not valid JSON" in response.json()["detail"]
+        assert response.json()["type"] == "/problems/malformed-json"
 
 
 # -- Conditional requests -------------------------------------------------------------------

@@ -64,12 +64,21 @@ def create_rows_with_ties(client: TestClient, headers: Headers, feature: Feature
 
 
 def pages_by_cursor(
-    client: TestClient, headers: Headers, url: str, params: dict[str, Any]
+    client: TestClient,
+    headers: Headers,
+    url: str,
+    params: dict[str, Any],
+    *,
+    following: dict[str, Any] | None = None,
 ) -> list[list[str]]:
-    """The ids of every page, following ``next_cursor`` until it is null."""
+    """The ids of every page, following ``next_cursor`` until it is null.
+
+    ``following``: the parameters sent with each cursor (the first page's unless given).
+    """
     pages, cursor = [], None
+    following = params if following is None else following
     while True:
-        page_params = {**params, **({"after": cursor} if cursor else {})}
+        page_params = params if cursor is None else {**following, "after": cursor}
         response = client.get(url, params=page_params, headers=headers)
         assert response.status_code == 200, response.text
         body = response.json()
@@ -158,6 +167,36 @@ def test_cursors_page_through_a_filtered_list(
     assert whole["total"] == len(whole["items"]) >= 1
 
 
+# A list's paging parameters at their defaults.
+DEFAULTS = {
+    "sort": "created_at",
+    "include_deleted": "false",
+    "include_total": "false",
+    "limit": 50,
+    "offset": 0,
+}
+
+
+def test_a_cursor_alone_is_the_next_page_of_its_sort_and_filters(
+    client: TestClient, auth_headers: Headers, feature: FeatureUnderTest
+) -> None:
+    create_rows_with_ties(client, auth_headers, feature)
+    field = feature.case.filter_field
+    for sort in sort_keys(feature):
+        params: dict[str, Any] = {"sort": sort, "include_deleted": True}
+        if field is not None:
+            value = client.get(feature.url, headers=auth_headers).json()["items"][0][field]
+            params[field] = value if isinstance(value, str) else json.dumps(value)
+        whole = client.get(feature.url, params=params, headers=auth_headers).json()
+        expected = [item["id"] for item in whole["items"]]
+        # ?after= alone: the cursor's sort, filters and limit; and so with every parameter at
+        # its default, as typed clients send them.
+        first = {**params, "limit": 1}
+        for following in ({}, DEFAULTS):
+            pages = pages_by_cursor(client, auth_headers, feature.url, first, following=following)
+            assert pages == [[row] for row in expected], (sort, following)
+
+
 def test_a_page_has_no_total_unless_asked(
     client: TestClient, auth_headers: Headers, feature: FeatureUnderTest
 ) -> None:
@@ -223,7 +262,7 @@ def test_a_tampered_cursor_value_is_422(
 ) -> None:
     cursor = first_cursor(client, auth_headers, feature)
     content = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    content[1] = "not a time"
+    content[2] = "not a time"
     tampered = base64.urlsafe_b64encode(json.dumps(content).encode()).decode().rstrip("=")
     response = client.get(feature.url, params={"after": tampered}, headers=auth_headers)
     assert_refused_cursor(response, "not a cursor of this list")

@@ -19,11 +19,13 @@ from pydantic import (
     ConfigDict,
     Field,
     GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
     PrivateAttr,
     TypeAdapter,
     ValidationError,
     model_validator,
 )
+from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema, core_schema, to_jsonable_python
 
 from shared.db.models.base_model import TIMESTAMP_SORT_KEYS, list_order
@@ -31,11 +33,14 @@ from shared.models.input_types import INT_MAX, IntegerText, QueryBool
 
 MAX_PAGE_SIZE = 200
 DEFAULT_PAGE_SIZE = 50
-# A page cursor: unpadded URL-safe base64 of a JSON array (see PageQuery), UTF-8 encoded. It
-# holds the last row's sort value: a str field of at most 660 characters, each at most 6 bytes
-# of JSON (a control character, ``\u0001``), beside a timestamp, an id and a digest.
+# A page cursor: unpadded URL-safe base64 of UTF-8 JSON (see PageQuery). It carries the
+# list's sort and filters and its last row's sort value, which may be long texts (a str field of
+# at most 660 characters, up to 6 bytes each in JSON: a control character, ``\u0001``): room
+# for them, under servers' URL limits.
 CURSOR_PATTERN = "^[A-Za-z0-9_-]+$"
 CURSOR_MAX_LENGTH = 8192
+# What a cursor's array holds before the key of its row.
+CURSOR_HEAD = ("digest", "query parameters")
 
 ItemT = TypeVar("ItemT")
 
@@ -93,10 +98,12 @@ class PageQuery(InputDTO):
     """Paging of a list: how many items, after which one (a cursor) or after how many.
 
     The order is a key of columns ending with the id (here an audit trail's: newest first by
-    (created_at, id)); a cursor is the key of the last row of a page, with a digest of what
-    the page was for (the list, sort and filters): a page ``after`` a cursor is a range read
-    of the index in that order, which costs the same however deep it is. ``offset`` skips
-    rows one by one: deep pages cost more.
+    (created_at, id)); a cursor is the key of the last row of a page, with the query it was
+    for (a list's sort and filters, :meth:`cursor_parameters`) and a digest of what the page
+    was for (the list, sort and filters): a page ``after`` a cursor is a range read of the
+    index in that order, which costs the same however deep it is. ``?after=`` alone is the
+    next page: the sort and filters the request leaves out are the cursor's; one it sets
+    otherwise is refused. ``offset`` skips rows one by one: deep pages cost more.
     """
 
     limit: Annotated[int, Field(ge=1, le=MAX_PAGE_SIZE), IntegerText] = DEFAULT_PAGE_SIZE
@@ -110,8 +117,8 @@ class PageQuery(InputDTO):
             pattern=CURSOR_PATTERN,
             max_length=CURSOR_MAX_LENGTH,
             description=(
-                "The ``next_cursor`` of the previous page, with the same sort and filters: the "
-                "page after it (not with ``offset``)"
+                "The ``next_cursor`` of the previous page: the page after it, with the sort and "
+                "filters of that page unless given again (the same), not with ``offset``"
             ),
         ),
     ] = None
@@ -121,6 +128,27 @@ class PageQuery(InputDTO):
 
     # The key of the row the page starts after, read from ``after``.
     _position: tuple[Any, ...] | None = PrivateAttr(default=None)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _query_of_cursor(cls, data: Any) -> Any:
+        # The query parameters the cursor carries, where the request leaves them out or sends
+        # their default (typed clients send every parameter that has one): as text, as a query
+        # string holds them, so that they are parsed as if sent. A cursor that can't be read
+        # is left to _read_cursor, which says so.
+        if not isinstance(data, dict) or not isinstance(data.get("after"), str):
+            return data
+        content = _cursor_content(data["after"])
+        if content is None or not isinstance(content[1], dict):
+            return data
+        fields = cls.model_fields
+        sent = {
+            name: value
+            for name, value in data.items()
+            if name not in fields or value != _query_text(fields[name].default)
+        }
+        carried = {name: value for name, value in content[1].items() if name in fields}
+        return {**data, **carried, **sent}
 
     @model_validator(mode="after")
     def _read_cursor(self) -> Self:
@@ -147,6 +175,17 @@ class PageQuery(InputDTO):
     def cursor_scope(self) -> dict[str, Any]:
         """What a cursor is only valid for: the list and its order (a list adds its filters)."""
         return {"list": type(self).__name__}
+
+    def cursor_parameters(self) -> dict[str, str]:
+        """The query parameters a cursor carries, as query-string text.
+
+        ``limit`` and ``include_total``, which the next page may change; a list adds its sort
+        and filters, which it may only repeat (:meth:`cursor_scope`).
+        """
+        return {
+            "limit": str(self.limit),
+            "include_total": _query_text(self.include_total),
+        }
 
     def page_of(
         self, rows: Sequence[Any], total: int | None, read: Callable[[Any], Any]
@@ -176,29 +215,41 @@ class PageQuery(InputDTO):
 
     def _encode(self, row: Any) -> str:
         key = [getattr(row, column) for column in self.sort_columns()]
-        # Not ASCII-escaped: a character beyond it would take 12 bytes rather than 4.
-        content = json.dumps(to_jsonable_python([self._digest(), *key]), ensure_ascii=False)
-        return base64.urlsafe_b64encode(content.encode()).decode().rstrip("=")
+        content = [self._digest(), self.cursor_parameters(), *key]
+        # Not ASCII-escaped: a character beyond ASCII would take 12 bytes rather than 4.
+        text = json.dumps(to_jsonable_python(content), ensure_ascii=False)
+        return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
 
     def _decode(self, cursor: str) -> tuple[Any, ...]:
         not_ours = "after: not a cursor of this list"
-        try:
-            content = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        except (binascii.Error, UnicodeDecodeError, ValueError) as error:
-            raise ValueError(not_ours) from error
+        content = _cursor_content(cursor)
         columns = self.sort_columns()
-        if not isinstance(content, list) or len(content) != len(columns) + 1:
+        if content is None or len(content) != len(columns) + 2:
             raise ValueError(not_ours)
         if content[0] != self._digest():
-            msg = "after: the cursor is for another list, sort or filters: start from page one"
+            msg = (
+                "after: the cursor is for another list, sort or filters: leave them out (the "
+                "cursor's are used) or start from page one"
+            )
             raise ValueError(msg)
         try:
             return tuple(
                 _key_type(type(self), column).validate_python(value)
-                for column, value in zip(columns, content[1:], strict=True)
+                for column, value in zip(columns, content[2:], strict=True)
             )
         except ValidationError as error:
             raise ValueError(not_ours) from error
+
+
+def _cursor_content(cursor: str) -> list[Any] | None:
+    """The JSON array a cursor encodes: digest, query parameters, key; None if it is none."""
+    try:
+        content = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return None
+    if not isinstance(content, list) or len(content) < len(CURSOR_HEAD):
+        return None
+    return content
 
 
 @cache
@@ -217,7 +268,8 @@ class SortKeys:
 
     ``sort: Annotated[str, SortKeys("name")] = "created_at"`` accepts ``created_at``,
     ``-created_at``, ``updated_at``, ``-updated_at``, ``name`` and ``-name`` (descending), and
-    the API description lists them, as a ``Literal`` of them would.
+    the API description lists them, as a ``Literal`` of them would, with names for typed
+    clients' enum members (``x-enum-varnames``: ``created_at``, ``created_at_desc``).
     """
 
     def __init__(self, *columns: str) -> None:
@@ -232,6 +284,15 @@ class SortKeys:
     ) -> CoreSchema:
         """Validate and describe the field as one of :attr:`keys`."""
         return core_schema.literal_schema(self.keys)
+
+    def __get_pydantic_json_schema__(
+        self, schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        """The keys, and their names in a client: ``-name`` is ``name_desc``."""
+        names = [
+            f"{key.removeprefix('-')}_desc" if key.startswith("-") else key for key in self.keys
+        ]
+        return {**handler(schema), "x-enum-varnames": names}
 
 
 class ListQuery(PageQuery):
@@ -257,6 +318,14 @@ class ListQuery(PageQuery):
         """Whether the sort is descending (``-`` before the column)."""
         return self.sort.startswith("-")
 
+    def cursor_parameters(self) -> dict[str, str]:
+        """Paging's, then the sort, ``include_deleted`` and the filters set, as query text."""
+        scoped = {"sort": self.sort, "include_deleted": self.include_deleted, **self.filters()}
+        return {
+            **super().cursor_parameters(),
+            **{name: _query_text(value) for name, value in scoped.items()},
+        }
+
     def cursor_scope(self) -> dict[str, Any]:
         """A cursor is only valid for this list, sort, filters and ``include_deleted``."""
         return {
@@ -265,6 +334,13 @@ class ListQuery(PageQuery):
             "filters": self.filters(),
             "include_deleted": self.include_deleted,
         }
+
+
+def _query_text(value: Any) -> str:
+    """A parsed query value as the query string writes it: ``true``, ``5``, ``2026-01-31``."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(to_jsonable_python(value))
 
 
 class EntityRead(BaseModel):
@@ -278,9 +354,14 @@ class EntityRead(BaseModel):
 
 
 class AuditReadBase(BaseModel):
-    """One row of an audit trail as the API shows it; a feature adds its entity id and codes."""
+    """One row of an audit trail as the API shows it; a feature adds its entity id and codes.
+
+    ``entity_id`` is the entity's id under the name the change feed gives it, beside the
+    feature's own name for it (``product_id``).
+    """
 
     id: UUID
+    entity_id: UUID
     performed_by_user_id: str
     performed_by_user_name: str
     description: str

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
+from uuid import UUID
 
 from pydantic import (
     AfterValidator,
@@ -24,20 +25,28 @@ from pydantic import (
     GetCoreSchemaHandler,
     GetJsonSchemaHandler,
     Strict,
+    TypeAdapter,
 )
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema, PydanticCustomError, core_schema
+from typing_extensions import TypeAliasType
 
 # Integer columns are 32-bit on PostgreSQL: refuse what they can't hold with a 422, not a 500.
 INT_MIN = -(2**31)
 INT_MAX = 2**31 - 1
 MAX_JSON_DEPTH = 32
-# The text forms the API documents: RFC 3339 full-date, and date-time with its time of day.
+# The text forms the API documents, matched whole (fullmatch: "$" would let a final newline
+# through): RFC 3339 full-date, and date-time with seconds, an optional fraction and an offset.
 # ASCII digits only: \d would take any script's digits.
-ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
-ISO_DATETIME = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}")
+ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+ISO_DATETIME = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?"
+    r"([Zz]|[+-][0-9]{2}:[0-9]{2})"
+)
 # Long enough for any 64-bit number, so that the range check names what is wrong.
-INTEGER_TEXT = re.compile(r"^-?[0-9]{1,20}$")
+INTEGER_TEXT = re.compile(r"-?[0-9]{1,20}")
+# A UUID as the API writes it: 36 characters, hyphenated (either case is read).
+UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 # Text without NUL, as the API describes it. _storable_text also refuses lone surrogates,
 # which JSON can carry only as \ud800-style escapes: a range of them in the pattern would make
 # tools that generate requests from it (schemathesis) drop the whole pattern.
@@ -55,6 +64,59 @@ class Described:
     ) -> JsonSchemaValue:
         """The type's own JSON schema, with the pattern."""
         return {**handler(schema), "pattern": self.pattern}
+
+
+# Storable text as the key of a json field's objects, and any JSON value made of storable text:
+# only how a json field is described (DescribedDocument); _storable_document validates it.
+# (propertyNames: a pattern on the keys themselves; pydantic's patternProperties would let
+# other keys through.)
+_StorableObject = Annotated[
+    dict[str, "JsonValue"],
+    Field(json_schema_extra={"propertyNames": {"pattern": STORABLE_TEXT}}),
+]
+
+
+def _as_any_storable_value(schema: dict[str, Any]) -> None:
+    # The union, as one schema without a type: each keyword constrains only the values of its
+    # type (strings, objects, arrays), numbers, booleans and null pass as they are. Client
+    # generators read it as "any JSON value"; a union that holds itself, some can't read.
+    alternatives = schema.pop("anyOf")
+    by_type = {alternative.get("type"): alternative for alternative in alternatives}
+    schema.update(
+        {
+            "description": "Any JSON value; its strings and object keys hold no NUL character",
+            "pattern": STORABLE_TEXT,
+            "propertyNames": {"pattern": STORABLE_TEXT},
+            "additionalProperties": by_type["object"]["additionalProperties"],
+            "items": by_type["array"]["items"],
+        }
+    )
+
+
+JsonValue = TypeAliasType(
+    "JsonValue",
+    "Annotated[Annotated[str, Field(pattern=STORABLE_TEXT)] | float | bool | list[JsonValue]"
+    " | _StorableObject | None, Field(json_schema_extra=_as_any_storable_value)]",
+)
+
+
+@dataclass(frozen=True)
+class DescribedDocument:
+    """Describes a json field as what :func:`_storable_document` lets through."""
+
+    def __get_pydantic_json_schema__(
+        self, schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        """An object of storable keys and JSON values (the nesting bound in words)."""
+        described = handler(TypeAdapter(_StorableObject).core_schema)
+        # JSON Schema can't bound the depth of a recursive value: the description says it.
+        return {
+            **described,
+            "description": (
+                f"A JSON object nested at most {MAX_JSON_DEPTH} levels deep, whose strings and "
+                "keys hold no NUL character"
+            ),
+        }
 
 
 def _storable_text(value: str) -> str:
@@ -95,7 +157,7 @@ def _storable_document(value: Any, depth: int = 0) -> Any:
 
 def _digits(least: int, most: int) -> str:
     # A regex quantifier built without doubled braces: generated files hold no Jinja-like text.
-    return r"\d" + "{" + f"{least},{most}" + "}"
+    return "[0-9]{" + f"{least},{most}" + "}"
 
 
 def _in_utc(value: datetime) -> datetime:
@@ -111,7 +173,7 @@ def _iso_date_text(value: Any) -> Any:
     # Without this, pydantic reads 0 or "0" as the Unix epoch's day.
     if isinstance(value, date) and not isinstance(value, datetime):
         return value
-    if isinstance(value, str) and ISO_DATE.match(value):
+    if isinstance(value, str) and ISO_DATE.fullmatch(value):
         return value
     msg = "must be a date as YYYY-MM-DD"
     raise PydanticCustomError("date_format", msg)
@@ -121,10 +183,20 @@ def _iso_datetime_text(value: Any) -> Any:
     # Without this, pydantic reads 0, "0" or "1700000000" as seconds since the epoch.
     if isinstance(value, datetime):
         return value
-    if isinstance(value, str) and ISO_DATETIME.match(value):
+    if isinstance(value, str) and ISO_DATETIME.fullmatch(value):
         return value
     msg = "must be a date and time as YYYY-MM-DDTHH:MM:SS with an offset (Z or +01:00)"
     raise PydanticCustomError("datetime_format", msg)
+
+
+def _uuid_text(value: Any) -> Any:
+    # Python's UUID() also reads "urn:uuid:...", braces and 32 bare hex digits: one spelling only.
+    if isinstance(value, UUID):
+        return value
+    if isinstance(value, str) and re.fullmatch(UUID_PATTERN, value):
+        return value
+    msg = "must be a UUID as 36 characters, hyphenated (8c6a1c2e-3f4b-4d5e-9a6b-7c8d9e0f1a2b)"
+    raise PydanticCustomError("uuid_format", msg)
 
 
 def _json_integer(value: Any) -> Any:
@@ -140,7 +212,7 @@ def _integer_text(value: Any) -> Any:
     # A query string's int: digits with an optional minus (no "5.0", " 5", "1_000" or "0x5").
     if isinstance(value, int) and not isinstance(value, bool):
         return value
-    if isinstance(value, str) and INTEGER_TEXT.match(value):
+    if isinstance(value, str) and INTEGER_TEXT.fullmatch(value):
         return int(value)
     msg = "must be a whole number written in digits"
     raise PydanticCustomError("int_format", msg)
@@ -177,7 +249,10 @@ class DecimalDigits:
         return f"^-?{whole}{fraction}$"
 
     def _text(self, value: Any) -> Any:
-        if isinstance(value, Decimal) or (isinstance(value, str) and re.match(self.pattern, value)):
+        # fullmatch with the pattern's anchors: "$" alone would take a final newline.
+        if isinstance(value, Decimal) or (
+            isinstance(value, str) and re.fullmatch(self.pattern, value)
+        ):
             return value
         msg = (
             "must be a string holding a decimal of at most {precision} digits, {scale} after "
@@ -218,12 +293,14 @@ DbStr = Annotated[str, AfterValidator(_storable_text), Described(pattern=STORABL
 # A point in time: with its offset (a naive time is ambiguous), converted to UTC.
 DbDateTime = Annotated[AwareDatetime, BeforeValidator(_iso_datetime_text), AfterValidator(_in_utc)]
 DbDate = Annotated[date, BeforeValidator(_iso_date_text)]
+# Bodies, filters and path ids alike: the one spelling the pattern shows.
+DbUuid = Annotated[UUID, BeforeValidator(_uuid_text), Described(pattern=UUID_PATTERN)]
 # The bounds come before the parsers that wrap them, so that the description shows them.
 DbInt = Annotated[int, Field(ge=INT_MIN, le=INT_MAX), BeforeValidator(_json_integer)]
 # Strict: a JSON integer is a float too, a string is not.
 DbFloat = Annotated[float, Strict(), Field(allow_inf_nan=False)]
 DbBool = Annotated[bool, Strict()]
-JsonDocument = Annotated[dict[str, Any], AfterValidator(_storable_document)]
+JsonDocument = Annotated[dict[str, Any], AfterValidator(_storable_document), DescribedDocument()]
 # Query-string filters: text that spells a value exactly one way.
 # Bounds on a query int go before IntegerText (Annotated[int, Field(ge=1), IntegerText]): a
 # Field after a parser that wraps the int would be described, not enforced.

@@ -41,10 +41,12 @@ from shared.errors import (
     GoneError,
     HookContractError,
     MissingPerformerError,
+    NotDeletedError,
     NotFoundError,
     PreconditionFailedError,
     SnapshotMismatchError,
     TamperedEntryError,
+    UniqueValueTakenError,
 )
 from shared.logging.context import RequestContext
 from shared.logging.logger import get_logger
@@ -426,7 +428,7 @@ class AuditedEditorService(Generic[EntityT, AuditT, CreateT, UpdateT]):
         """Create an entity and its CREATED audit row.
 
         Raises:
-            ConflictError: a unique field's value is taken.
+            UniqueValueTakenError: a unique field's value is taken.
         """
         values = self._as_stored(data.model_dump())
         with self._naming_conflicts(values), transaction(self.session):
@@ -452,7 +454,7 @@ class AuditedEditorService(Generic[EntityT, AuditT, CreateT, UpdateT]):
 
         Raises:
             NotFoundError: no live entity has this id.
-            ConflictError: a unique field's new value is taken.
+            UniqueValueTakenError: a unique field's new value is taken.
             PreconditionFailedError: the entity is at another version, or another writer
                 changed it first.
         """
@@ -504,7 +506,7 @@ class AuditedEditorService(Generic[EntityT, AuditT, CreateT, UpdateT]):
 
         Raises:
             NotFoundError: no entity has this id.
-            ConflictError: the entity is not deleted.
+            NotDeletedError: the entity is not deleted.
             PreconditionFailedError: the entity is at another version, or another writer
                 changed it first.
         """
@@ -513,7 +515,7 @@ class AuditedEditorService(Generic[EntityT, AuditT, CreateT, UpdateT]):
             self._check_version(entity, expected_versions)
             if entity.deleted_at is None:
                 msg = f"{self.noun} {entity_id} is not deleted"
-                raise ConflictError(msg)
+                raise NotDeletedError(msg)
             self.validate_restore(entity, restored_by_user)
             before = self._fields(entity)
             entity.deleted_at = None
@@ -539,7 +541,7 @@ class AuditedEditorService(Generic[EntityT, AuditT, CreateT, UpdateT]):
             NotFoundError: no entity has this id, or it has no audit entry with ``entry_id``.
             SnapshotMismatchError: the snapshot no longer fits the entity's current fields.
             TamperedEntryError: the entry was changed after it was written.
-            ConflictError: a unique field's restored value is taken.
+            UniqueValueTakenError: a unique field's restored value is taken.
             PreconditionFailedError: the entity is at another version, or another writer
                 changed it first.
         """
@@ -599,7 +601,7 @@ class AuditedEditorService(Generic[EntityT, AuditT, CreateT, UpdateT]):
 
         Raises:
             NotFoundError: no live entity has this id.
-            ConflictError: a unique field's new value is taken.
+            UniqueValueTakenError: a unique field's new value is taken.
             PreconditionFailedError: the entity is at another version, or another writer
                 changed it first.
             ValueError: ``kind`` is not one of the service's ``extra_actions``.
@@ -682,7 +684,7 @@ class AuditedEditorService(Generic[EntityT, AuditT, CreateT, UpdateT]):
             if field is None or values is None or field not in values:
                 raise
             msg = f"another {self.noun} already has this {field}: {values[field]!r}"
-            raise ConflictError(msg) from error
+            raise UniqueValueTakenError(msg) from error
 
     def _refused_unique_field(self, cause: BaseException | None) -> str | None:
         """The unique field whose constraint raised ``cause``, if it is such a refusal."""

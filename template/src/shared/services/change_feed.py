@@ -173,15 +173,19 @@ def _table_keys(
 
 
 def feed_items_json(items: Iterable[FeedItem]) -> list[dict[str, Any]]:
-    """The changes as plain JSON values: what the API serves and ``audit export`` writes."""
+    """The changes as plain JSON values: what the API serves and ``audit export`` writes.
+
+    An entry's members are named as in an audit trail's page (``id``, ``action_code``, ...),
+    with the ``cursor`` and ``feature`` of the feed.
+    """
     return [
         {
             "cursor": item.position.encode(),
             "feature": item.feature,
-            "entry_id": item.entry.id,
+            "id": item.entry.id,
             "entity_id": item.entry.entity_id,
             # The feature's own enum: the shared base class doesn't declare the column.
-            "action": str(item.entry.model_dump(include={"action_code"})["action_code"]),
+            "action_code": str(item.entry.model_dump(include={"action_code"})["action_code"]),
             "performed_by_user_id": item.entry.performed_by_user_id,
             "performed_by_user_name": item.entry.performed_by_user_name,
             "description": item.entry.description,
