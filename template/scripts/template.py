@@ -45,6 +45,7 @@ try:
     from copier import run_copy, run_update
     from copier.errors import CopierError, UnsafeTemplateError
     from jinja2 import TemplateError
+    from plumbum import ProcessExecutionError
 except ImportError as missing:
     # `uv run --no-dev`, or an environment made for production: say what to do, not a traceback.
     typer.echo("Copier is not installed: it is a dev dependency, run `uv sync`", err=True)
@@ -490,6 +491,15 @@ def copier_errors(template: TemplateRun) -> Iterator[None]:
     except (CopierError, ValueError) as error:
         # Copier's own messages (a refused answer, an unknown ref, a downgrade) say it all.
         raise LifecycleError(str(error)) from error
+    except ProcessExecutionError as error:
+        # Copier runs git to fetch the template: an address that is wrong or out of reach.
+        said = [line.strip() for line in str(error.stderr).splitlines() if line.strip()]
+        msg = (
+            f"can't fetch the template from {template.source}: "
+            f"{said[-1] if said else f'git exited with {error.retcode}'} (check --src, or "
+            f"_src_path in {ANSWERS_FILE}, and that this machine reaches it)"
+        )
+        raise LifecycleError(msg) from error
     except TemplateError as error:
         # A template file the Jinja sandbox refuses (or that fails to render) is the
         # template's fault: nothing the service holds can fix it, and the scratch render
