@@ -44,6 +44,8 @@ try:
     import yaml
     from copier import run_copy, run_update
     from copier.errors import CopierError, UnsafeTemplateError
+    from jinja2 import TemplateError
+    from plumbum import ProcessExecutionError
 except ImportError as missing:
     # `uv run --no-dev`, or an environment made for production: say what to do, not a traceback.
     typer.echo("Copier is not installed: it is a dev dependency, run `uv sync`", err=True)
@@ -76,6 +78,8 @@ MIGRATION_FILES = re.compile(r"^src/[^/]+/migrations/versions/[^/]+\.py$")
 FINGERPRINT_LINE = re.compile(r"^# features: ([0-9a-f]{16}) ", flags=re.MULTILINE)
 # What names a template that is not a local folder: a URL, git@host:..., or Copier's gh:/gl:.
 REMOTE_SOURCE = re.compile(r"^([a-z][a-z0-9+.-]*://|git@|gh:|gl:)")
+# Where Copier clones a template from git: the clone's own folder means nothing to the user.
+TEMPLATE_CLONE = re.compile(r"copier\._vcs\.clone\.[^/\\]+[/\\]")
 # `title<-name:str(120)` renames `name` to `title` (see the README's field-spec grammar).
 RENAME_ARROW = "<-"
 
@@ -487,6 +491,39 @@ def copier_errors(template: TemplateRun) -> Iterator[None]:
     except (CopierError, ValueError) as error:
         # Copier's own messages (a refused answer, an unknown ref, a downgrade) say it all.
         raise LifecycleError(str(error)) from error
+    except ProcessExecutionError as error:
+        # Copier runs git to fetch the template: an address that is wrong or out of reach.
+        said = [line.strip() for line in str(error.stderr).splitlines() if line.strip()]
+        msg = (
+            f"can't fetch the template from {template.source}: "
+            f"{said[-1] if said else f'git exited with {error.retcode}'} (check --src, or "
+            f"_src_path in {ANSWERS_FILE}, and that this machine reaches it)"
+        )
+        raise LifecycleError(msg) from error
+    except TemplateError as error:
+        # A template file the Jinja sandbox refuses (or that fails to render) is the
+        # template's fault: nothing the service holds can fix it, and the scratch render
+        # it failed in is all it touched.
+        msg = (
+            f"the template at {template.source} fails to render{template_file_of(error)}: "
+            f"{' '.join(str(error).split()).rstrip('.')} (nothing was changed; check that --src and "
+            "--vcs-ref name the template and release you meant, or tell its maintainers)"
+        )
+        raise LifecycleError(msg) from error
+
+
+def template_file_of(error: Exception) -> str:
+    """`` in FILE line N`` for the template file where Jinja raised ``error``, if it says."""
+    # Jinja puts the template's own file and line into the traceback, as the frame it raised in.
+    place = ""
+    trace = error.__traceback__
+    while trace is not None:
+        filename = trace.tb_frame.f_code.co_filename
+        if not filename.endswith(".py") and not filename.startswith("<"):
+            name = TEMPLATE_CLONE.split(filename)[-1]
+            place = f" in {name} line {trace.tb_lineno}"
+        trace = trace.tb_next
+    return place
 
 
 @contextmanager
@@ -799,6 +836,9 @@ app = typer.Typer(
     no_args_is_help=True,
     # A script run by path: there is no installed command to complete.
     add_completion=False,
+    # Click's own help: Typer's rich panels give a flag a value (`--trust <bool>`), which the
+    # flag refuses.
+    rich_markup_mode=None,
 )
 
 # Copier runs a template's own code (extensions, tasks, migrations) only with consent.
