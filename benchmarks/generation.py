@@ -44,6 +44,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 ANSWERS_TEMPLATE = "{{_copier_conf.answers_file}}.jinja"
+FINGERPRINT = "# features: "
 TOOL_PACKAGES = ("copier", "copier-template-extensions", "inflect")
 FLAGS = ["--trust", "--defaults", "--quiet"]
 FEATURE_COUNTS = (1, 5, 20)
@@ -160,7 +161,18 @@ def plain_control(template: Path, service: Path, destination: Path) -> Path:
             destination / "template",
             ignore=shutil.ignore_patterns(".git", ".copier-answers.yml"),
         )
-        shutil.copy(template / "template" / ANSWERS_TEMPLATE, destination / "template")
+        # The answers-file template's fingerprint line needs the template's extensions, which
+        # the control doesn't load: the line the service got stands in for it, as text.
+        rendered = (service / ".copier-answers.yml").read_text().splitlines()
+        lines = (template / "template" / ANSWERS_TEMPLATE).read_text().splitlines(keepends=True)
+        (destination / "template" / ANSWERS_TEMPLATE).write_text(
+            "".join(
+                next(text for text in rendered if text.startswith(FINGERPRINT)) + "\n"
+                if line.startswith(FINGERPRINT)
+                else line
+                for line in lines
+            )
+        )
         (destination / "copier.yml").write_text(
             "_subdirectory: template\n_answers_file: .copier-answers.yml\n"
         )
