@@ -62,8 +62,10 @@ def test_the_longest_text_an_index_holds_is_stored_whatever_its_script(
 
 
 def control_text(length: int, n: int = 0) -> str:
-    """``length`` control characters: each takes 6 bytes in JSON (``\\u0001``), the most any does."""
-    return "".join(chr(1 + (index + n) % 31) for index in range(length))
+    """A letter, then control characters up to ``length``: each of those takes 6 bytes in JSON
+    (``\\u0001``), the most any character does. The letter keeps it a plausible value for the
+    rules a team writes (a name needs a letter)."""
+    return "a" + "".join(chr(1 + (index + n) % 31) for index in range(length - 1))
 
 
 def sorted_text_fields(feature: FeatureUnderTest) -> list[str]:
