@@ -59,7 +59,9 @@ SETTINGS_TEMPLATE = "template/src/{{ package_name }}/settings.py.jinja"
 OLD_HEALTH_DOC = '"""Answer 200 when the service can reach its database."""'
 NEW_HEALTH_DOC = '"""Answer 200 once the service has reached its database."""'
 RELEASE_NOTE = "Operations notes for this service live in `docs/operations.md`."
-LIFETIME_SETTING = "token_lifetime_minutes: int = Field(default=60, ge=1)"
+LIFETIME_SETTING = (
+    "token_lifetime_minutes: int = Field(default=60, ge=1, le=MAX_TOKEN_LIFETIME_MINUTES)"
+)
 # Directories that are not part of a service's tree: git, the environment, tool caches.
 NOT_THE_TREE = {".git", ".venv", "__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache"}
 
