@@ -23,13 +23,12 @@ import os
 import re
 import secrets
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from run import ADMIN_URL, ROOT, log, run
+from run import Databases, generate_service, log, run
 
 SLUG = "inventory-service"
 
@@ -64,26 +63,7 @@ def parse_arguments() -> argparse.Namespace:
     parser.add_argument("--entities", type=int, default=10_000, help="Products written.")
     parser.add_argument("--changes", type=int, default=4, help="Updates of each product.")
     parser.add_argument("--rounds", type=int, default=3, help="Runs of `audit verify`.")
-    parser.add_argument(
-        "--database-prefix", default="bench", help="Names of the PostgreSQL databases made."
-    )
     return parser.parse_args()
-
-
-def generate(folder: Path, ref: str, name: str) -> Path:
-    """Render the template at ``ref`` (HEAD: with uncommitted edits) with the default answers."""
-    service = folder / name
-    copier = [sys.executable, "-m", "copier", "copy", "--trust", "--defaults", "--quiet"]
-    run([*copier, "--vcs-ref", ref, str(ROOT), str(service)])
-    run(["uv", "sync", "--quiet"], cwd=service)
-    return service
-
-
-def admin(statement: str) -> None:
-    import psycopg
-
-    with psycopg.connect(ADMIN_URL, autocommit=True) as connection:
-        connection.execute(statement)  # type: ignore[arg-type]
 
 
 def verify_once(service: Path, env: dict[str, str]) -> tuple[float, int, str]:
@@ -97,48 +77,49 @@ def verify_once(service: Path, env: dict[str, str]) -> tuple[float, int, str]:
     return seconds, int(peak.group(1)) * 1024, done.stdout.strip()
 
 
-def measure(service: Path, args: argparse.Namespace, name: str) -> dict[str, Any]:
-    """Fill a fresh database for ``service``, then time `audit verify` on it."""
-    database = f"{args.database_prefix}_{os.getpid()}_{name}"
-    admin(f'CREATE DATABASE "{database}"')
-    base = ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1)
-    url = f"{base}/{database}"
+def measure(service: Path, args: argparse.Namespace, url: str, name: str) -> dict[str, Any]:
+    """Fill the fresh database at ``url`` for ``service``, then time `audit verify` on it."""
     env = {**os.environ, "DATABASE_URL": url, "JWT_SECRET": secrets.token_urlsafe(48)}
     env["ENVIRONMENT"] = "production"
-    try:
-        run([str(service / ".venv/bin" / SLUG), "db", "upgrade"], cwd=service, env=env)
-        log(f"{name}: writing {args.entities} products, {args.changes} changes each")
-        started = time.perf_counter()
-        python = str(service / ".venv/bin/python")
-        run([python, "-c", FILL, url, str(args.entities), str(args.changes)], cwd=service, env=env)
-        fill_seconds = time.perf_counter() - started
-        rounds = []
-        for number in range(args.rounds):
-            log(f"{name}: audit verify, round {number + 1}")
-            rounds.append(verify_once(service, env))
-        return {
-            "audit_rows": args.entities * (args.changes + 1),
-            "fill_seconds": round(fill_seconds, 1),
-            "verify_seconds": round(statistics.median(r[0] for r in rounds), 2),
-            "verify_peak_rss_mb": round(statistics.median(r[1] for r in rounds) / 2**20, 1),
-            "report": rounds[-1][2],
-        }
-    finally:
-        admin(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+    run([str(service / ".venv/bin" / SLUG), "db", "upgrade"], cwd=service, env=env)
+    log(f"{name}: writing {args.entities} products, {args.changes} changes each")
+    started = time.perf_counter()
+    python = str(service / ".venv/bin/python")
+    run([python, "-c", FILL, url, str(args.entities), str(args.changes)], cwd=service, env=env)
+    fill_seconds = time.perf_counter() - started
+    rounds = []
+    for number in range(args.rounds):
+        log(f"{name}: audit verify, round {number + 1}")
+        rounds.append(verify_once(service, env))
+    return {
+        "audit_rows": args.entities * (args.changes + 1),
+        "fill_seconds": round(fill_seconds, 1),
+        "verify_seconds": round(statistics.median(r[0] for r in rounds), 2),
+        "verify_peak_rss_mb": round(statistics.median(r[1] for r in rounds) / 2**20, 1),
+        "report": rounds[-1][2],
+    }
 
 
 def main() -> None:
     args = parse_arguments()
     with tempfile.TemporaryDirectory(prefix="verify-bench-") as scratch:
         folder = Path(scratch)
-        results = {"service": measure(generate(folder, "HEAD", "service"), args, "service")}
+        databases = Databases(folder)
+        services = {"service": generate_service(folder, "HEAD", "service")}
         if args.baseline:
-            baseline = generate(folder, args.baseline, "baseline")
-            results["baseline"] = measure(baseline, args, "baseline")
-            results["ratios"] = {
-                key: round(results["service"][key] / results["baseline"][key], 2)
-                for key in ("verify_seconds", "verify_peak_rss_mb")
+            services["baseline"] = generate_service(folder, args.baseline, "baseline")
+        try:
+            results: dict[str, Any] = {
+                name: measure(service, args, databases.fresh("postgres"), name)
+                for name, service in services.items()
             }
+        finally:
+            databases.drop_all()
+    if args.baseline:
+        results["ratios"] = {
+            key: round(results["service"][key] / results["baseline"][key], 2)
+            for key in ("verify_seconds", "verify_peak_rss_mb")
+        }
     print(json.dumps(results, indent=2))
 
 
