@@ -3,7 +3,6 @@
 Owned by the template; it drives every feature the service lists at once.
 """
 
-import json
 import threading
 import time
 from collections.abc import Iterator
@@ -16,7 +15,12 @@ from sqlalchemy import Connection, Engine
 from sqlmodel import Session, select
 
 from factories import TEST_USER, Mint
-from features_under_test import FEATURES_UNDER_TEST, PROBLEM_JSON, FeatureUnderTest
+from features_under_test import (
+    FEATURES_UNDER_TEST,
+    PROBLEM_JSON,
+    FeatureUnderTest,
+    entry_bytes,
+)
 from shared.services.change_feed import FeedPosition, read_feed
 
 Headers = dict[str, str]
@@ -219,6 +223,13 @@ def feed_in_order(engine: Engine, count: int) -> list[str]:
         time.sleep(0.05)
 
 
+def every_history_in_feed_order(engine: Engine) -> list[str]:
+    """Write a history of each feature; the ids of all their changes in feed order."""
+    for n, feature in enumerate(FEATURES_UNDER_TEST):
+        write_a_history(engine, feature, n)
+    return feed_in_order(engine, len(FEATURES_UNDER_TEST) * (1 + 2 * ROUNDS))
+
+
 def feed_pages(client: TestClient, headers: Headers) -> list[list[Any]]:
     """Every page of the feed at the largest ``limit``, up to the first empty one (left out)."""
     pages: list[list[Any]] = []
@@ -235,43 +246,25 @@ def feed_pages(client: TestClient, headers: Headers) -> list[list[Any]]:
         after = page["next"]
 
 
-def change_bytes(change: dict[str, Any]) -> int:
-    """Its documents' bytes as compact JSON: what it counts against the budget, about.
-
-    The service counts them as the database holds them, and ENTRY_FIELDS_BYTES more for
-    the other fields: a page's documents alone never take it over its budget.
-    """
-    documents = [change["data_snapshot"], change["changes"], change["description"]]
-    return sum(
-        len(json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode())
-        for document in documents
-        if document is not None
-    )
-
-
 @pytest.mark.parametrize("settings_overrides", [{"audit_page_max_bytes": FEED_BUDGET}])
 def test_a_page_ends_at_its_byte_budget_and_the_next_one_reads_on(
     client: TestClient, auth_headers: Headers, committing_engine: Engine
 ) -> None:
-    for n, feature in enumerate(FEATURES_UNDER_TEST):
-        write_a_history(committing_engine, feature, n)
-    expected = feed_in_order(committing_engine, len(FEATURES_UNDER_TEST) * (1 + 2 * ROUNDS))
+    expected = every_history_in_feed_order(committing_engine)
     pages = feed_pages(client, auth_headers)
     assert [item["id"] for page in pages for item in page] == expected
     assert len(pages) > 1
     assert max(len(page) for page in pages) > 1
     for page in pages:
         if len(page) > 1:
-            assert sum(change_bytes(change) for change in page) <= FEED_BUDGET
+            assert sum(entry_bytes(change) for change in page) <= FEED_BUDGET
 
 
 @pytest.mark.parametrize("settings_overrides", [{"audit_page_max_bytes": 1}])
 def test_a_change_larger_than_the_budget_comes_on_a_page_of_its_own(
     client: TestClient, auth_headers: Headers, committing_engine: Engine
 ) -> None:
-    for n, feature in enumerate(FEATURES_UNDER_TEST):
-        write_a_history(committing_engine, feature, n)
-    expected = feed_in_order(committing_engine, len(FEATURES_UNDER_TEST) * (1 + 2 * ROUNDS))
+    expected = every_history_in_feed_order(committing_engine)
     pages = feed_pages(client, auth_headers)
     assert [len(page) for page in pages] == [1] * len(expected)
     assert [page[0]["id"] for page in pages] == expected

@@ -6,7 +6,6 @@ row larger than the whole budget still comes, on a page of its own. (The change 
 are bounded the same way: see test_change_feed.py.)
 """
 
-import json
 from typing import Any
 
 import pytest
@@ -14,7 +13,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Connection, event
 from sqlmodel import Session
 
-from features_under_test import FeatureUnderTest
+from features_under_test import FeatureUnderTest, entry_bytes
 
 Headers = dict[str, str]
 # A few entries' worth: every entry counts its snapshot, changes and description, and
@@ -24,20 +23,6 @@ BUDGET = 8 * 1024
 # than one page of BUDGET can.
 ROUNDS = 5
 MAX_LIMIT = 200
-
-
-def entry_bytes(entry: dict[str, Any]) -> int:
-    """Its documents' bytes as compact JSON: what it counts against the budget, about.
-
-    The service counts them as the database holds them, and ENTRY_FIELDS_BYTES more for
-    the other fields: a page's documents alone never take it over its budget.
-    """
-    documents = [entry["data_snapshot"], entry["changes"], entry["description"]]
-    return sum(
-        len(json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode())
-        for document in documents
-        if document is not None
-    )
 
 
 def write_trail(client: TestClient, headers: Headers, feature: FeatureUnderTest) -> str:
