@@ -80,11 +80,13 @@ class BackendServiceExtension(Extension):
             "retired_tables": features.retired_tables,
             "domains": features.domains,
             "revisions": features.revisions,
+            "feature_renames": features.feature_renames,
             "table_drops": features.table_drops,
             "code_list": features.code_list,
             "from_imports": imports.from_imports,
             "import_statement": layout.import_statement,
             "call_statement": layout.call_statement,
+            "tuple_statement": layout.tuple_statement,
         }
         environment.filters.update(filters)
         environment.globals.update(

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Any
 from urllib.parse import urlencode
@@ -49,6 +50,12 @@ HISTORY_KEY = "history"
 REMOVED_KEY = "removed"
 KEEP_DATA = "keep-data"
 DROP_DATA = "drop-data"
+# The feature's earlier names (``rename-feature`` writes it), oldest first, each as the last
+# revision made under it: ``[invoice_0002]`` for a feature renamed after two revisions. The
+# revision after that one renames the tables; every earlier file keeps the name it shipped with.
+RENAMED_FROM_KEY = "renamed_from"
+# A revision id: the feature's name then its revision's number, four digits.
+REVISION_ID = re.compile(r"^(?P<name>[a-z][a-z0-9_]*)_(?P<number>[0-9]{4})$")
 # Hex digits of the features' fingerprint in the answers file's header.
 FINGERPRINT_LENGTH = 16
 # Example bodies longer than this are shown one field a line.
@@ -87,6 +94,8 @@ class Feature:
     history: tuple[str, ...] = ()
     # None, KEEP_DATA or DROP_DATA.
     removal: str | None = None
+    # Each earlier name with the number of the last revision made under it, oldest first.
+    earlier_names: tuple[tuple[str, int], ...] = ()
 
     @cached_property
     def fields(self) -> list[FieldSpec]:
@@ -110,29 +119,69 @@ class Feature:
         """The feature as its initial migration created it (itself, if never changed)."""
         if not self.history:
             return self
-        return Feature(self.domain, self.name, self.history[0])
+        return Feature(self.domain, self.name_at(1), self.history[0])
+
+    def name_at(self, number: int) -> str:
+        """The feature's name when its revision ``number`` was made (migrations keep it)."""
+        return next((name for name, last in self.earlier_names if number <= last), self.name)
+
+    def named_at(self, number: int) -> Feature:
+        """The feature as named at its revision ``number``, with the fields it has now."""
+        earlier = tuple((name, last) for name, last in self.earlier_names if last < number)
+        return replace(self, name=self.name_at(number), earlier_names=earlier)
+
+    @property
+    def earlier_name_list(self) -> list[str]:
+        """The names the feature had before, oldest first."""
+        return [name for name, _ in self.earlier_names]
+
+    @cached_property
+    def renames(self) -> list[FeatureRename]:
+        """The revisions that renamed the feature's tables, oldest first."""
+        return [FeatureRename(self.named_at(last + 1), last + 1) for _, last in self.earlier_names]
 
     @cached_property
     def revisions(self) -> list[Revision]:
-        """The feature's later migrations, one per change of its fields, oldest first."""
+        """The feature's later migrations, one per change of its fields, oldest first.
+
+        The change a rename records (the same list twice) is that rename's revision instead.
+        """
         lists = [*self.history, self.fields_spec]
+        renamed_at = {rename.number for rename in self.renames}
         return [
             Revision(
-                self,
+                named := self.named_at(number),
                 number,
                 FieldChanges.between(
-                    self.name,
-                    parse_fields(lists[number - 2], self.name),
-                    parse_fields(lists[number - 1], self.name),
+                    named.name,
+                    parse_fields(lists[number - 2], named.name),
+                    parse_fields(lists[number - 1], named.name),
                 ),
             )
             for number in range(2, len(lists) + 1)
+            if number not in renamed_at
         ]
 
     @property
     def head_revision(self) -> str:
         """The feature's newest revision id: the one a new revision of its own goes on."""
-        return self.revisions[-1].revision if self.revisions else self.revision
+        number = len(self.history) + 1
+        return f"{self.name_at(number)}_{number:04d}"
+
+    @property
+    def earlier_audit_tables(self) -> list[str]:
+        """The audit table's names before the feature was renamed, oldest first."""
+        return [f"{name}_audit" for name in self.earlier_name_list]
+
+    @property
+    def earlier_routes(self) -> list[str]:
+        """The URL prefixes of the feature's earlier names: they answer 308 with the new one."""
+        return [replace(self, name=name).route for name in self.earlier_name_list]
+
+    @property
+    def earlier_action_prefixes(self) -> list[str]:
+        """The action-code prefixes of the feature's earlier names (older audit rows have them)."""
+        return [upper_snake(name) for name in self.earlier_name_list]
 
     @cached_property
     def retyped_fields(self) -> dict[str, tuple[str, str]]:
@@ -317,7 +366,7 @@ class Feature:
     @property
     def revision(self) -> str:
         """Alembic revision id of the feature's initial migration (at most 32 characters)."""
-        return f"{self.name}_0001"
+        return f"{self.name_at(1)}_0001"
 
     @property
     def enum_imports(self) -> list[str]:
@@ -348,8 +397,8 @@ class FeatureRevision:
 
     @property
     def down_revision(self) -> str:
-        """The revision this one goes on: the feature's previous one."""
-        return f"{self.feature.name}_{self.number - 1:04d}"
+        """The revision this one goes on: the feature's previous one (under its name then)."""
+        return f"{self.feature.name_at(self.number - 1)}_{self.number - 1:04d}"
 
 
 @dataclass(frozen=True)
@@ -413,13 +462,31 @@ class Revision(FeatureRevision):
 
 
 @dataclass(frozen=True)
+class FeatureRename(FeatureRevision):
+    """The revision that renames a feature's tables, their indexes and constraints.
+
+    ``feature`` is the feature as named from this revision on; ``old`` its name before.
+    """
+
+    @property
+    def old(self) -> Feature:
+        """The feature under the name it had up to the revision before this one."""
+        return self.feature.named_at(self.number - 1)
+
+    @property
+    def file_name(self) -> str:
+        """``bill_0003_rename_invoice_to_bill.py``."""
+        return f"{self.revision}_rename_{self.old.name}_to_{self.feature.name}.py"
+
+
+@dataclass(frozen=True)
 class TableDrop(FeatureRevision):
     """The last revision of a feature removed with ``drop-data``: its tables go, rows and all."""
 
     @property
     def earlier_revisions(self) -> list[str]:
         """The feature's revisions before this one, oldest first: they build its tables."""
-        return [f"{self.feature.name}_{number:04d}" for number in range(1, self.number)]
+        return [f"{self.feature.name_at(number)}_{number:04d}" for number in range(1, self.number)]
 
     @property
     def file_name(self) -> str:
@@ -437,6 +504,11 @@ def table_drops(features: object) -> list[TableDrop]:
 def revisions(features: object) -> list[Revision]:
     """Every later migration of every feature of the ``features`` answer (removed ones too)."""
     return [revision for feature in migrated_features(features) for revision in feature.revisions]
+
+
+def feature_renames(features: object) -> list[FeatureRename]:
+    """The revisions that renamed a feature's tables, of every feature (removed ones too)."""
+    return [rename for feature in migrated_features(features) for rename in feature.renames]
 
 
 # What load_features found for each answer it was given, keyed by the answer's repr: Copier
@@ -520,13 +592,14 @@ def _load_features(features: object) -> list[Feature]:
         loaded.append(_load_feature(position, item))
     if all(feature.removed for feature in loaded):
         raise FeatureError("features must keep at least one feature that is not removed")
-    # A removed feature's name stays taken: its tables and migrations are still there.
-    names = [feature.name for feature in loaded]
+    # A removed feature's name stays taken: its tables and migrations are still there. So does
+    # a name a feature gave up: its migrations and its older audit rows still carry it.
+    names = [name for feature in loaded for name in (*feature.earlier_name_list, feature.name)]
     for name in names:
         if names.count(name) > 1:
             raise FeatureError(
-                f"feature {name!r} is listed twice (names must be unique across domains: "
-                "they name the tables)"
+                f"feature {name!r} is listed twice, or was a feature's name before (names "
+                "must be unique across domains and time: they name the tables and migrations)"
             )
         if f"{name}_audit" in names:
             raise FeatureError(
@@ -559,7 +632,8 @@ def _load_feature(position: int, item: object) -> Feature:
     if not isinstance(item, Mapping):
         raise FeatureError(f"features item #{position} must be a mapping with {FEATURE_KEYS}")
     missing = [key for key in FEATURE_KEYS if key not in item]
-    unknown = sorted(str(key) for key in set(item) - {*FEATURE_KEYS, HISTORY_KEY, REMOVED_KEY})
+    optional_keys = {HISTORY_KEY, REMOVED_KEY, RENAMED_FROM_KEY}
+    unknown = sorted(str(key) for key in set(item) - {*FEATURE_KEYS, *optional_keys})
     if missing or unknown:
         raise FeatureError(
             f"features item #{position} must have the keys {', '.join(FEATURE_KEYS)} "
@@ -610,6 +684,7 @@ def _load_feature(position: int, item: object) -> Feature:
         fields_spec=item["fields"],
         history=tuple(history),
         removal=removal,
+        earlier_names=earlier_names(name, item.get(RENAMED_FROM_KEY, []), len(history)),
     )
     try:
         _ = feature.fields
@@ -617,6 +692,36 @@ def _load_feature(position: int, item: object) -> Feature:
     except (FieldSpecError, FieldChangeError) as error:
         raise FeatureError(f"feature {name!r}: {error}") from None
     return feature
+
+
+def earlier_names(name: str, renamed_from: object, changes: int) -> tuple[tuple[str, int], ...]:
+    """Read a feature's ``renamed_from``: each earlier name and its last revision's number.
+
+    Raises:
+        FeatureError: the list is not revision ids of other names, in the order they were made.
+    """
+    expected = (
+        f"feature {name!r}: {RENAMED_FROM_KEY} must list the last revision made under each "
+        "earlier name, oldest first (as rename-feature writes it, e.g. [invoice_0002])"
+    )
+    if not isinstance(renamed_from, list):
+        raise FeatureError(expected)
+    found: list[tuple[str, int]] = []
+    for entry in renamed_from:
+        match = REVISION_ID.match(entry) if isinstance(entry, str) else None
+        if match is None:
+            raise FeatureError(expected)
+        earlier, number = match["name"], int(match["number"])
+        if identifier_problem(earlier, "name") or earlier == name:
+            raise FeatureError(expected)
+        # The rename's own revision follows the last one under the old name.
+        if number < 1 or number > changes or (found and number <= found[-1][1]):
+            raise FeatureError(
+                f"{expected}; {entry} is not a revision the feature made before a rename "
+                f"(it has {changes + 1})"
+            )
+        found.append((earlier, number))
+    return tuple(found)
 
 
 def check_history(feature: Feature) -> None:
@@ -632,6 +737,13 @@ def check_history(feature: Feature) -> None:
         raise FieldChangeError(
             "a rename (new<-old) needs an earlier field list: the first list has none"
         )
+    lists = [*feature.history, feature.fields_spec]
+    for rename in feature.renames:
+        if lists[rename.number - 2] != lists[rename.number - 1]:
+            raise FieldChangeError(
+                f"revision {rename.revision} renames the feature, so its field list stays the "
+                "one before it: change the fields in a revision of their own"
+            )
     given_up: set[str] = set()
     for revision in feature.revisions:
         changes = revision.changes

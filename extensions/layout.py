@@ -37,3 +37,16 @@ def call_statement(head: str, arguments: Iterable[str], indent: str = "") -> str
     return "\n".join(
         [f"{indent}{head}(", *(f"{inner}{argument}," for argument in arguments), f"{indent})"]
     )
+
+
+def tuple_statement(head: str, items: Iterable[str], indent: str = "") -> str:
+    """``head`` and a tuple of ``items`` (source text) at ``indent``, as ``call_statement`` does.
+
+    A one-item tuple keeps its comma (``("a",)``), which ruff leaves on one line.
+    """
+    items = list(items)
+    inside = f"{items[0]}," if len(items) == 1 else ", ".join(items)
+    line = f"{indent}{head}({inside})"
+    if len(line) <= LINE_LENGTH:
+        return line
+    return call_statement(head, items, indent)

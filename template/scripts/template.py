@@ -3,6 +3,7 @@
     uv run scripts/template.py add-feature DOMAIN NAME --fields "..." --trust
     uv run scripts/template.py change-feature DOMAIN NAME --fields "..." [--drop F] --trust
     uv run scripts/template.py remove-feature DOMAIN NAME [--discard-edits] [--drop-data] --trust
+    uv run scripts/template.py rename-feature DOMAIN NAME NEW_NAME --trust
     uv run scripts/template.py update --trust [--vcs-ref REF] [--src PATH_OR_URL]
 
 This script maintains the service's source and is no part of the running service: it lives
@@ -35,6 +36,7 @@ import tomllib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -67,6 +69,8 @@ SCRATCH_IDENTITY = ("-c", "user.name=template update", "-c", "user.email=update@
 # changed, "history": the field lists of its earlier migrations, oldest first.
 Feature = dict[str, Any]
 HISTORY = "history"
+# A renamed feature's earlier names, each as the last revision made under it (``[invoice_0002]``).
+RENAMED_FROM = "renamed_from"
 # A feature removed with its data kept: its migrations stay, its code goes.
 REMOVED = "removed"
 KEEP_DATA = "keep-data"
@@ -296,13 +300,49 @@ def with_changed_fields(
             + "; to rename a field, write NEW<-OLD:TYPE"
         )
         raise LifecycleError(msg)
-    changed = {
-        "domain": domain,
-        "name": name,
-        "fields": fields,
-        HISTORY: [*feature.get(HISTORY, []), current],
-    }
+    changed = {**feature, "fields": fields, HISTORY: [*feature.get(HISTORY, []), current]}
     return [*features[:position], changed, *features[position + 1 :]]
+
+
+def names_taken(features: Sequence[Feature]) -> dict[str, str]:
+    """Every feature name in use or given up, with the feature that has or had it."""
+    taken = {}
+    for feature in features:
+        for earlier in feature.get(RENAMED_FROM, []):
+            taken[str(earlier).rpartition("_")[0]] = str(feature["name"])
+        taken[str(feature["name"])] = str(feature["name"])
+    return taken
+
+
+def with_feature_renamed(
+    features: Sequence[Feature], domain: str, name: str, new_name: str
+) -> list[Feature]:
+    """Return ``features`` with one feature renamed: a revision renames its tables.
+
+    The fields stay as they are (the rename's revision changes names only); the feature's
+    earlier name stays taken, as its migrations and older audit rows carry it.
+    """
+    position = find_feature(features, domain, name)
+    feature = features[position]
+    if new_name == name:
+        msg = f"the feature is already called {name!r}: nothing to rename"
+        raise LifecycleError(msg)
+    if (owner := names_taken(features).get(new_name)) is not None:
+        whose = "a feature's" if owner == new_name else f"the earlier name of {owner!r}, which is"
+        msg = (
+            f"{new_name!r} is {whose} name: names are unique across domains and time, as "
+            "they name tables and migrations"
+        )
+        raise LifecycleError(msg)
+    history = [*feature.get(HISTORY, [])]
+    last = f"{name}_{len(history) + 1:04d}"
+    renamed = {
+        **feature,
+        "name": new_name,
+        HISTORY: [*history, feature["fields"]],
+        RENAMED_FROM: [*feature.get(RENAMED_FROM, []), last],
+    }
+    return [*features[:position], renamed, *features[position + 1 :]]
 
 
 def with_feature(features: Sequence[Feature], domain: str, name: str, fields: str) -> list[Feature]:
@@ -632,11 +672,13 @@ def update_through_scratch_clone(
     vcs_ref: str | None,
     data: Mapping[str, Any],
     previous_answers: Mapping[str, Any],
+    after_update: Callable[[Path], None] | None = None,
 ) -> None:
     """Update a scratch clone of ``project``, check it lost nothing, then apply the diff.
 
-    The service's own work tree is only written once the result is known to be sound, so a
-    refused or failed update changes nothing there.
+    ``after_update`` may change the scratch clone once Copier is done. The service's own work
+    tree is only written once the result is known to be sound, so a refused or failed update
+    changes nothing there.
     """
     base = git(project, "rev-parse", "HEAD").strip()
     with tempfile.TemporaryDirectory(prefix="template-update-") as directory:
@@ -645,6 +687,8 @@ def update_through_scratch_clone(
         if template.source != previous_answers.get("_src_path"):
             point_answers_at(scratch, template.source)
         copier_update(scratch, template, vcs_ref, data)
+        if after_update is not None:
+            after_update(scratch)
         git(scratch, "add", "-A")
         if edited := edited_migrations(scratch, base):
             msg = (
@@ -768,6 +812,169 @@ def remove_feature(
     return rerender(project, answers, features, trusted=trusted, before_update=keep_edits)
 
 
+@dataclass(frozen=True)
+class Renaming:
+    """A feature's names in code and text, from its old name to its new one.
+
+    The forms are those the template writes (snake, Pascal, UPPER, kebab, words, titles) of
+    the name and its plural; the plurals are read from the renders, which spell them as the
+    template does.
+    """
+
+    old: str
+    old_plural: str
+    new: str
+    new_plural: str
+
+    @cached_property
+    def pairs(self) -> list[tuple[re.Pattern[str], str]]:
+        """Each old form as a pattern that finds it as a name of its own, with its new form.
+
+        Longest first, so that the plural is not taken for the name and a suffix; a snake form
+        is found inside a longer snake name too (``approve_invoice``), a Pascal form inside a
+        longer Pascal one (``InvoiceRules``).
+        """
+        forms: dict[str, str] = {}
+        for old, new in ((self.old, self.new), (self.old_plural, self.new_plural)):
+            old_words, new_words = old.split("_"), new.split("_")
+            forms[old] = new
+            forms[old.upper()] = new.upper()
+            forms["".join(w.capitalize() for w in old_words)] = "".join(
+                w.capitalize() for w in new_words
+            )
+            forms["-".join(old_words)] = "-".join(new_words)
+            forms[" ".join(old_words)] = " ".join(new_words)
+            forms[" ".join(old_words).capitalize()] = " ".join(new_words).capitalize()
+            forms[" ".join(w.capitalize() for w in old_words)] = " ".join(
+                w.capitalize() for w in new_words
+            )
+        return [
+            (re.compile(rf"(?<!{_boundary(old)}){re.escape(old)}(?!{_continuation(old)})"), new)
+            for old, new in sorted(forms.items(), key=lambda pair: -len(pair[0]))
+        ]
+
+    def apply(self, text: str) -> str:
+        """``text`` with every form of the old name replaced by the new name's."""
+        for pattern, new in self.pairs:
+            text = pattern.sub(new, text)
+        return text
+
+    def mentions(self, text: str) -> bool:
+        """Whether ``text`` still names the feature by its old name."""
+        return any(pattern.search(text) for pattern, _ in self.pairs)
+
+
+def _boundary(form: str) -> str:
+    """What may not come just before a form for it to start a name of its own."""
+    return "[A-Z0-9]" if form[0].isupper() else "[a-z0-9]"
+
+
+def _continuation(form: str) -> str:
+    """What may not come just after a form for it to end a name of its own."""
+    return "[A-Z0-9]" if form.isupper() else "[a-z0-9]"
+
+
+def plural_in(rendered_tree: Path, name: str) -> str:
+    """The plural the template spells for feature ``name``, read from its router's render."""
+    for router in rendered_tree.glob(f"src/*/routers/*_routers/{name}_router.py"):
+        found = re.search(r'^    plural="([a-z0-9_]+)",$', router.read_text(), flags=re.MULTILINE)
+        if found:
+            return found[1]
+    msg = f"the template renders no router for {name!r}: is it the template the service uses?"
+    raise LifecycleError(msg)
+
+
+def merged_edits(ours: str, base: str, theirs: str) -> str:
+    """Three-way merge: the changes from ``base`` to ``ours`` (the team's) applied to
+    ``theirs`` (the new render), with git's conflict markers where both changed a line."""
+    with tempfile.TemporaryDirectory(prefix="template-merge-") as directory:
+        files = []
+        for label, text in (("ours", ours), ("base", base), ("theirs", theirs)):
+            path = Path(directory) / label
+            path.write_text(text, encoding="utf-8")
+            files.append(str(path))
+        executable = shutil.which("git") or "git"
+        # The arguments are files written here, never a shell string.
+        result = subprocess.run(  # noqa: S603
+            [
+                executable,
+                "merge-file",
+                "-p",
+                "-L",
+                "your edits, renamed",
+                "-L",
+                "the rendering before",
+                "-L",
+                "the rendering renamed",
+                *files,
+            ],
+            capture_output=True,
+            check=False,
+        )
+        if result.returncode < 0 or result.returncode > 127:
+            msg = f"git merge-file failed: {result.stderr.decode(errors='replace').strip()}"
+            raise LifecycleError(msg)
+        return result.stdout.decode("utf-8")
+
+
+def rename_feature(
+    project: Path, domain: str, name: str, new_name: str, *, trusted: bool = False
+) -> tuple[UpdateOutcome, list[str]]:
+    """Rename a feature: a revision renames its tables; its files move with the team's edits.
+
+    Returns the outcome and the team's own files (ones the template never rendered) that still
+    name the feature by its old name, for the team to change.
+    """
+    answers = read_answers(project)
+    features = with_feature_renamed(recorded_features(answers), domain, name, new_name)
+    version = template_version(answers)
+    before_files: set[str] = set()
+    renaming: list[Renaming] = []
+
+    def move_edits(template: TemplateRun, scratch: Path) -> None:
+        new_answers = {**answers, "features": features}
+        with (
+            rendered(template, version, answers) as before,
+            rendered(template, version, new_answers) as after,
+        ):
+            names = Renaming(name, plural_in(before, name), new_name, plural_in(after, new_name))
+            renaming.append(names)
+            before_files.update(_files_in(before))
+            after_files = _files_in(after)
+            for path in sorted(before_files - after_files):
+                target = names.apply(path)
+                edited = project / path
+                if target not in after_files or not edited.is_file():
+                    continue
+                old_render = (before / path).read_text(encoding="utf-8")
+                team = edited.read_text(encoding="utf-8")
+                if team == old_render:
+                    continue
+                merged = merged_edits(
+                    names.apply(team),
+                    names.apply(old_render),
+                    (scratch / target).read_text(encoding="utf-8"),
+                )
+                (scratch / target).write_text(merged, encoding="utf-8")
+
+    result = rerender(project, answers, features, trusted=trusted, after_update=move_edits)
+    tracked = git(project, "ls-files", "-z").split("\0")
+    own = [path for path in tracked if path and path not in before_files]
+    still_named = [
+        path
+        for path in own
+        if (project / path).is_file()
+        and renaming
+        and renaming[0].mentions((project / path).read_text(encoding="utf-8", errors="replace"))
+    ]
+    return result, still_named
+
+
+def _files_in(tree: Path) -> set[str]:
+    """The files of a rendered tree, as paths relative to it."""
+    return {path.relative_to(tree).as_posix() for path in tree.rglob("*") if path.is_file()}
+
+
 def edited_files_going(
     project: Path,
     template: TemplateRun,
@@ -796,8 +1003,12 @@ def rerender(
     *,
     trusted: bool,
     before_update: Callable[[TemplateRun], None] | None = None,
+    after_update: Callable[[TemplateRun, Path], None] | None = None,
 ) -> UpdateOutcome:
-    """Re-render the service with new ``features`` at the template version it is at."""
+    """Re-render the service with new ``features`` at the template version it is at.
+
+    ``before_update`` may refuse; ``after_update`` may change the updated scratch clone.
+    """
     require_updatable_work_tree(project, slug_of(answers))
     version = template_version(answers)
     template = TemplateRun(template_source(answers, None), trusted)
@@ -805,7 +1016,14 @@ def rerender(
     require_answers_that_render_the_migrations(project, template, answers)
     if before_update is not None:
         before_update(template)
-    update_through_scratch_clone(project, template, version, {"features": features}, answers)
+    update_through_scratch_clone(
+        project,
+        template,
+        version,
+        {"features": features},
+        answers,
+        None if after_update is None else lambda scratch: after_update(template, scratch),
+    )
     return outcome(project, slug_of(answers), version)
 
 
@@ -919,6 +1137,29 @@ def remove_feature_command(
             project, domain, name, discard_edits=discard_edits, drop_data=drop_data, trusted=trust
         ),
     )
+
+
+@app.command("rename-feature")
+def rename_feature_command(
+    domain: Annotated[str, typer.Argument(help="The feature's domain.")],
+    name: Annotated[str, typer.Argument(help="The feature's name, as it is now.")],
+    new_name: Annotated[str, typer.Argument(help="Its new name (snake_case, singular).")],
+    trust: TrustOption = False,
+) -> None:
+    """Rename a feature: its tables in a new migration, its files with your edits in them."""
+    still_named: list[str] = []
+
+    def rename(project: Path) -> UpdateOutcome:
+        result, named = rename_feature(project, domain, name, new_name, trusted=trust)
+        still_named.extend(named)
+        return result
+
+    run_command("rename-feature", None, trust, rename)
+    if still_named:
+        typer.echo(
+            f"these files of yours still name {name!r}; rename what should follow:\n  "
+            + "\n  ".join(still_named)
+        )
 
 
 @app.command("update")

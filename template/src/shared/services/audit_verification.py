@@ -77,9 +77,17 @@ def verify_trails(
     its entity's chain.
     """
     return [
-        verify_trail(session, service, (heads or {}).get(service.audit_model.table_name(), {}))
+        verify_trail(session, service, _heads_of(service.audit_model, heads or {}))
         for service in services
     ]
+
+
+def _heads_of(model: type[AuditBase], heads: Mapping[str, Mapping[str, str]]) -> dict[str, str]:
+    """A table's heads in a checkpoint, under any name it had (the newest name's last)."""
+    found: dict[str, str] = {}
+    for table in reversed(model.table_names()):
+        found.update(heads.get(table, {}))
+    return found
 
 
 def verify_trail(
@@ -128,7 +136,7 @@ def _trails(session: Session, model: type[AuditBase], entity_ids: list[str]) -> 
     """The audit rows of these entities, oldest first, and the legacy form of those listed."""
     entity_id = col(getattr(model, model.entity_id_field()))
     listed = and_(
-        col(AuditLegacyEntry.audit_table) == model.table_name(),
+        col(AuditLegacyEntry.audit_table).in_(model.table_names()),
         col(AuditLegacyEntry.entry_id) == col(model.id),
     )
     statement = (

@@ -7,7 +7,7 @@ action-code enum.
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import BigInteger, CheckConstraint, Dialect, Index, String, Text, text
 from sqlalchemy.orm import declared_attr
@@ -29,9 +29,16 @@ from shared.db.models.base_model import (
 ACTION_CODE_LENGTH = 64
 
 
-def action_code_check(entity_table: str) -> str:
-    """The CHECK constraint of an audit table's codes: each starts with its feature's name."""
-    return f"action_code LIKE '{entity_table.upper()}\\_%' ESCAPE '\\'"
+def action_code_check(entity_table: str, *earlier_tables: str) -> str:
+    """The CHECK constraint of an audit table's codes: each starts with its feature's name.
+
+    A renamed feature's older rows keep the codes of the name they were written under (rows
+    are never changed), so its earlier names' prefixes stay allowed.
+    """
+    return " OR ".join(
+        f"action_code LIKE '{table.upper()}\\_%' ESCAPE '\\'"
+        for table in (entity_table, *earlier_tables)
+    )
 
 
 class ActionCodeType(TypeDecorator[str]):
@@ -116,11 +123,19 @@ class AuditBase(SQLModel):
         sa_column_kwargs={"server_default": text("0")},
         nullable=False,
     )
+    # The table's names before its feature was renamed, oldest first: rows written then have
+    # hashes over the name of that time, and action codes with its prefix.
+    earlier_table_names: ClassVar[tuple[str, ...]] = ()
 
     @classmethod
     def table_name(cls) -> str:
         """The table's name: ``product_audit``."""
         return str(cls.__tablename__)
+
+    @classmethod
+    def table_names(cls) -> tuple[str, ...]:
+        """The table's name now, then every name it had before (see earlier_table_names)."""
+        return (cls.table_name(), *reversed(cls.earlier_table_names))
 
     @classmethod
     def entity_id_field(cls) -> str:
@@ -130,12 +145,12 @@ class AuditBase(SQLModel):
     @declared_attr.directive
     def __table_args__(cls) -> tuple[Index, Index, CheckConstraint]:  # noqa: N805
         """The trail's and the feed's indexes, and the check of the action codes."""
-        entity_table = str(cls.__tablename__).removesuffix("_audit")
+        entity_tables = [name.removesuffix("_audit") for name in cls.table_names()]
         return (
             # Newest first by (created_at, id): a page of a trail is one range of this index.
             Index(f"ix_{cls.__tablename__}_trail", cls.entity_id_field(), "created_at", "id"),
             Index(f"ix_{cls.__tablename__}_feed", "transaction_id", "created_at", "id"),
-            CheckConstraint(action_code_check(entity_table), name="action_code"),
+            CheckConstraint(action_code_check(*entity_tables), name="action_code"),
         )
 
     @property

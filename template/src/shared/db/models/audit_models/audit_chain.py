@@ -124,23 +124,29 @@ def canonical_json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=True)
 
 
-def canonical_content(row: AuditBase, form: HashForm = HashForm.SECOND) -> bytes:
-    """The bytes a row's hash is computed over, in the given form."""
+def canonical_content(
+    row: AuditBase, form: HashForm = HashForm.SECOND, table: str | None = None
+) -> bytes:
+    """The bytes a row's hash is computed over, in the given form (``table``: see below)."""
     columns = row.model_dump(include={*CHAIN_FIELDS_SINCE_FORM_2, row.entity_id_field()})
-    return canonical_content_of(type(row), columns, form)
+    return canonical_content_of(type(row), columns, form, table)
 
 
 def canonical_content_of(
-    model: type[AuditBase], values: Mapping[str, Any], form: HashForm = HashForm.SECOND
+    model: type[AuditBase],
+    values: Mapping[str, Any],
+    form: HashForm = HashForm.SECOND,
+    table: str | None = None,
 ) -> bytes:
     """The canonical content of a row of ``model`` whose columns hold ``values``.
 
     A column missing from ``values`` counts as NULL, as it is stored when an INSERT leaves it
     out (``previous_hash`` of an entity's first row); the feed position as 0, its default.
+    ``table`` is the table's name when the row was written, if the feature was renamed since.
     """
     if form == HashForm.FIRST:
         content = {
-            "table": model.table_name(),
+            "table": table or model.table_name(),
             "entity_id": values[model.entity_id_field()],
             **{field: values.get(field) for field in CHAIN_FIELDS if field not in _NOT_COLUMNS},
         }
@@ -148,12 +154,12 @@ def canonical_content_of(
             _first_form_value(content), sort_keys=True, separators=(",", ":"), ensure_ascii=True
         )
         return text.encode("ascii")
-    before, after = content_around_feed_position(model, values)
+    before, after = content_around_feed_position(model, values, table)
     return f"{before}{int(values.get('transaction_id') or 0)}{after}".encode("ascii")
 
 
 def content_around_feed_position(
-    model: type[AuditBase], values: Mapping[str, Any]
+    model: type[AuditBase], values: Mapping[str, Any], table: str | None = None
 ) -> tuple[str, str]:
     """The second form's canonical content of a row, as the text before and after its feed
     position (written as a plain integer).
@@ -164,7 +170,7 @@ def content_around_feed_position(
     sorted content, so the position ends it.
     """
     content = {
-        "table": model.table_name(),
+        "table": table or model.table_name(),
         "entity_id": values[model.entity_id_field()],
         **{field: values.get(field) for field in CHAIN_FIELDS if field not in _NOT_COLUMNS},
     }
@@ -172,9 +178,11 @@ def content_around_feed_position(
     return text.removesuffix("}") + ',"transaction_id":', "}"
 
 
-def compute_row_hash(row: AuditBase, form: HashForm = HashForm.SECOND) -> str:
-    """The SHA-256 (hex) of a row's canonical content."""
-    return hashlib.sha256(canonical_content(row, form)).hexdigest()
+def compute_row_hash(
+    row: AuditBase, form: HashForm = HashForm.SECOND, table: str | None = None
+) -> str:
+    """The SHA-256 (hex) of a row's canonical content (under ``table``, its name then)."""
+    return hashlib.sha256(canonical_content(row, form, table)).hexdigest()
 
 
 def row_hash_of(model: type[AuditBase], values: Mapping[str, Any]) -> str:
@@ -284,7 +292,13 @@ def _matches_its_hash(row: AuditBase, listed_form: HashForm | None) -> bool:
     forms = (
         (HashForm.FIRST, HashForm.SECOND) if listed_form == HashForm.FIRST else (HashForm.SECOND,)
     )
-    return any(compute_row_hash(row, form) == row.row_hash for form in forms)
+    # A row written before its feature was renamed has the table's name of then in its hash;
+    # no other table ever has that name (a feature's earlier names stay taken).
+    return any(
+        compute_row_hash(row, form, table) == row.row_hash
+        for form in forms
+        for table in type(row).table_names()
+    )
 
 
 def entry_is_intact(row: AuditBase, listed_form: HashForm | None = None) -> bool:

@@ -215,7 +215,7 @@ class AuditRepository(TableRepository[AuditT]):
     def legacy_form(self, entry_id: str) -> HashForm | None:
         """How an entry written before the second hash form is hashed (None: it is not one)."""
         statement = select(AuditLegacyEntry.hash_form).where(
-            col(AuditLegacyEntry.audit_table) == self.model.table_name(),
+            col(AuditLegacyEntry.audit_table).in_(self.model.table_names()),
             col(AuditLegacyEntry.entry_id) == entry_id,
         )
         form = self.session.exec(statement).first()
