@@ -175,3 +175,99 @@ def test_a_removed_feature_keeps_its_migrations_and_its_name() -> None:
         load_features([*features, {"domain": "sales", "name": "category", "fields": "n:int"}])
     with pytest.raises(FeatureError, match="at least one feature that is not removed"):
         load_features([features[1]])
+
+
+def test_a_renamed_feature_keeps_each_revision_under_the_name_it_shipped_with() -> None:
+    weighed = f"{PRODUCT}, weight:int=0"
+    [article] = load_features(
+        [
+            {
+                "domain": "catalog",
+                "name": "article",
+                "fields": f"{weighed}, code:str(8)?",
+                "history": [PRODUCT, weighed, weighed],
+                "renamed_from": ["product_0002"],
+            }
+        ]
+    )
+    assert article.initial.name == "product"
+    assert article.revision == "product_0001"
+    assert [(rev.revision, rev.down_revision, rev.file_name) for rev in article.revisions] == [
+        ("product_0002", "product_0001", "product_0002_add_weight.py"),
+        ("article_0004", "article_0003", "article_0004_add_code.py"),
+    ]
+    [rename] = article.renames
+    assert (rename.revision, rename.down_revision) == ("article_0003", "product_0002")
+    assert rename.file_name == "article_0003_rename_product_to_article.py"
+    assert (rename.old.name, rename.old.action_prefix) == ("product", "PRODUCT")
+    assert article.head_revision == "article_0004"
+    assert article.earlier_audit_tables == ["product_audit"]
+    assert article.earlier_routes == ["/catalog/products"]
+    assert article.earlier_action_prefixes == ["PRODUCT"]
+
+
+def test_a_feature_renamed_twice_names_each_revision_as_it_was_then() -> None:
+    [article] = load_features(
+        [
+            product(
+                PRODUCT,
+                PRODUCT,
+                PRODUCT,
+                name="article",
+                renamed_from=["product_0001", "item_0002"],
+            )
+        ]
+    )
+    assert article.revisions == []
+    assert [
+        (rename.revision, rename.down_revision, rename.file_name) for rename in article.renames
+    ] == [
+        ("item_0002", "product_0001", "item_0002_rename_product_to_item.py"),
+        ("article_0003", "item_0002", "article_0003_rename_item_to_article.py"),
+    ]
+    # Each rename's audit check allows the codes of every name before it.
+    assert [rename.feature.earlier_action_prefixes for rename in article.renames] == [
+        ["PRODUCT"],
+        ["PRODUCT", "ITEM"],
+    ]
+    assert article.earlier_audit_tables == ["product_audit", "item_audit"]
+
+
+@pytest.mark.parametrize(
+    ("item", "message"),
+    [
+        (
+            product(PRODUCT, PRODUCT, name="article", renamed_from="product_0001"),
+            "feature 'article': renamed_from must list the last revision made under each",
+        ),
+        (
+            product(PRODUCT, PRODUCT, name="article", renamed_from=["product-1"]),
+            "feature 'article': renamed_from must list",
+        ),
+        (
+            product(PRODUCT, PRODUCT, name="article", renamed_from=["product_0002"]),
+            "product_0002 is not a revision the feature made before a rename (it has 2)",
+        ),
+        (
+            product(PRODUCT, PRODUCT, name="article", renamed_from=["article_0001"]),
+            "feature 'article': renamed_from must list",
+        ),
+        (
+            product(
+                PRODUCT, f"{PRODUCT}, weight:int=0", name="article", renamed_from=["product_0001"]
+            ),
+            "revision article_0002 renames the feature, so its field list stays the one before it",
+        ),
+    ],
+)
+def test_a_rename_history_that_cant_be_migrated_is_refused(
+    item: dict[str, object], message: str
+) -> None:
+    with pytest.raises(FeatureError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        load_features([item])
+
+
+def test_a_name_a_feature_gave_up_stays_taken() -> None:
+    article = product(PRODUCT, PRODUCT, name="article", renamed_from=["product_0001"])
+    with pytest.raises(FeatureError, match="was a feature's name before"):
+        load_features([article, {"domain": "sales", "name": "product", "fields": "n:int"}])

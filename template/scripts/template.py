@@ -43,6 +43,7 @@ from typing import Annotated, Any
 import typer
 
 try:
+    import inflect
     import yaml
     from copier import run_copy, run_update
     from copier.errors import CopierError, UnsafeTemplateError
@@ -84,6 +85,8 @@ FINGERPRINT_LINE = re.compile(r"^# features: ([0-9a-f]{16}) ", flags=re.MULTILIN
 REMOTE_SOURCE = re.compile(r"^([a-z][a-z0-9+.-]*://|git@|gh:|gl:)")
 # Where Copier clones a template from git: the clone's own folder means nothing to the user.
 TEMPLATE_CLONE = re.compile(r"copier\._vcs\.clone\.[^/\\]+[/\\]")
+# `git merge-file` counts conflicts in its exit status up to this; above it is an error.
+MERGE_FILE_MAX_CONFLICTS = 127
 # `title<-name:str(120)` renames `name` to `title` (see the README's field-spec grammar).
 RENAME_ARROW = "<-"
 
@@ -848,6 +851,15 @@ class Renaming:
             forms[" ".join(w.capitalize() for w in old_words)] = " ".join(
                 w.capitalize() for w in new_words
             )
+        # "an invoice" -> "a bill": the article goes with the noun, as the template writes it.
+        english = inflect.engine()
+        old_noun, new_noun = (
+            english.a(self.old.replace("_", " ")),
+            english.a(self.new.replace("_", " ")),
+        )
+        forms[old_noun] = new_noun
+        forms[old_noun.capitalize()] = new_noun.capitalize()
+        forms[old_noun.replace(" ", "_")] = new_noun.replace(" ", "_")
         return [
             (re.compile(rf"(?<!{_boundary(old)}){re.escape(old)}(?!{_continuation(old)})"), new)
             for old, new in sorted(forms.items(), key=lambda pair: -len(pair[0]))
@@ -911,7 +923,8 @@ def merged_edits(ours: str, base: str, theirs: str) -> str:
             capture_output=True,
             check=False,
         )
-        if result.returncode < 0 or result.returncode > 127:
+        # Its exit status is the number of conflicts (at most 127); an error is negative.
+        if not 0 <= result.returncode <= MERGE_FILE_MAX_CONFLICTS:
             msg = f"git merge-file failed: {result.stderr.decode(errors='replace').strip()}"
             raise LifecycleError(msg)
         return result.stdout.decode("utf-8")
