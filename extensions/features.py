@@ -592,19 +592,28 @@ def _load_features(features: object) -> list[Feature]:
         loaded.append(_load_feature(position, item))
     if all(feature.removed for feature in loaded):
         raise FeatureError("features must keep at least one feature that is not removed")
-    # A removed feature's name stays taken: its tables and migrations are still there. So does
-    # a name a feature gave up: its migrations and its older audit rows still carry it.
-    names = [name for feature in loaded for name in (*feature.earlier_name_list, feature.name)]
+    # A removed feature's name stays taken: its tables and migrations are still there.
+    names = [feature.name for feature in loaded]
     for name in names:
         if names.count(name) > 1:
             raise FeatureError(
-                f"feature {name!r} is listed twice, or was a feature's name before (names "
-                "must be unique across domains and time: they name the tables and migrations)"
+                f"feature {name!r} is listed twice (names must be unique across domains: "
+                "they name the tables)"
             )
         if f"{name}_audit" in names:
             raise FeatureError(
                 f"feature {name}_audit would share a table name with the audit trail of {name!r}"
             )
+    # So does a name a feature gave up: its migrations and its older audit rows carry it.
+    taken = set(names)
+    for feature in loaded:
+        for earlier in feature.earlier_name_list:
+            if earlier in taken or f"{earlier}_audit" in taken:
+                raise FeatureError(
+                    f"feature {feature.name!r} was called {earlier!r} before, a name another "
+                    "feature has or had: names stay taken, as migrations and audit rows carry them"
+                )
+            taken.add(earlier)
     return loaded
 
 

@@ -269,5 +269,5 @@ def test_a_rename_history_that_cant_be_migrated_is_refused(
 
 def test_a_name_a_feature_gave_up_stays_taken() -> None:
     article = product(PRODUCT, PRODUCT, name="article", renamed_from=["product_0001"])
-    with pytest.raises(FeatureError, match="was a feature's name before"):
+    with pytest.raises(FeatureError, match="'article' was called 'product' before, a name"):
         load_features([article, {"domain": "sales", "name": "product", "fields": "n:int"}])
