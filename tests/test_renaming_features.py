@@ -95,6 +95,12 @@ def test_renaming_a_feature_moves_the_teams_code_and_keeps_rows_history_and_path
         with serving(service, env, tmp_path / f"{kind}-before.log") as live:
             first[kind] = write_products(live)
     shipped = migration_files(service)
+    # A client's token, issued before the rename with the permission of the name then.
+    minted = service.uv_run(
+        service.slug, "token", "--sub", "u-1", "--name", "Old", "--permission", "product:read"
+    )
+    assert_ok(minted)
+    old_token = minted.stdout.strip()
 
     refused = rename(service, "product", "product")
     assert refused.returncode == 2
@@ -144,19 +150,7 @@ def test_renaming_a_feature_moves_the_teams_code_and_keeps_rows_history_and_path
                 assert moved == (308, f"{NEW_ROUTE}/{product['id']}/audit?limit=2"), kind
             assert unfollowed(served, "GET", ROUTE) == (308, NEW_ROUTE)
             # A token issued before the rename, with the old permission, still reads.
-            old_token = service.uv_run(
-                service.slug,
-                "token",
-                "--sub",
-                "u-1",
-                "--name",
-                "Old",
-                "--permission",
-                "product:read",
-                env=env,
-            )
-            assert_ok(old_token)
-            read = served.request("GET", NEW_ROUTE, token=old_token.stdout.strip())
+            read = served.request("GET", NEW_ROUTE, token=old_token)
             assert read.status == 200, read.body
             # The history from before the rename reads on: its codes are those of then.
             trail = served.request("GET", f"{NEW_ROUTE}/{product['id']}/audit").body["items"]

@@ -139,6 +139,9 @@ class AuditedEditorService(Generic[EntityT, AuditT, CreateT, UpdateT]):
     name: ClassVar[str]
     noun: ClassVar[str]
     actions: ClassVar[type[StrEnum]]
+    # The codes its audit rows may hold: ``actions``, and those of its earlier names (rows
+    # written before a rename keep them); what the audit trail's schema lists.
+    recorded_actions: ClassVar[type[StrEnum]]
     # Fields whose values no two rows may share. Their unique constraints refuse a taken value
     # (no query looks first: it would cost a round trip and could race anyway), and the
     # refusal is turned into a conflict that names the field.
@@ -186,6 +189,7 @@ class AuditedEditorService(Generic[EntityT, AuditT, CreateT, UpdateT]):
             _check_extra_actions(cls)
             _check_repositories(cls)
             cls.actions = _with_extra_actions(cls.audit_actions(), cls.name, cls.extra_actions)
+            cls.recorded_actions = _with_earlier_names(cls.actions, cls.name, cls.audit_model)
             return
         cls.entity_model, cls.audit_model, cls.create_model, cls.update_model = arguments
         cls.name = str(cls.entity_model.__tablename__)
@@ -194,6 +198,7 @@ class AuditedEditorService(Generic[EntityT, AuditT, CreateT, UpdateT]):
         _check_extra_actions(cls)
         standard = cls.audit_actions()
         cls.actions = _with_extra_actions(standard, cls.name, cls.extra_actions)
+        cls.recorded_actions = _with_earlier_names(cls.actions, cls.name, cls.audit_model)
         _check_repositories(cls)
         columns = cls.entity_model.__table__.columns  # type: ignore[attr-defined]
         cls.field_names = tuple(
@@ -857,6 +862,26 @@ def _with_extra_actions(standard: type[StrEnum], name: str, kinds: tuple[str, ..
     members += [(f"{prefix}_{kind}", f"{prefix}_{kind}") for kind in kinds]
     # The same name as the feature's enum: it is the one schema of action codes the API shows.
     return StrEnum(standard.__name__, members, module=standard.__module__)
+
+
+def _with_earlier_names(actions: type[StrEnum], name: str, audit_model: type[AuditBase]) -> Any:
+    """The codes audit rows may hold: ``actions``, and each of them under an earlier name.
+
+    Rows written before the feature was renamed keep the codes of its name then.
+    """
+    earlier = [table.removesuffix("_audit").upper() for table in audit_model.earlier_table_names]
+    if not earlier:
+        return actions
+    prefix = f"{name.upper()}_"
+    members = [(member.name, member.value) for member in actions]
+    members += [
+        (code, code)
+        for before in earlier
+        for member in actions
+        if (code := f"{before}_{member.value.removeprefix(prefix)}") not in actions.__members__
+    ]
+    # The same name as the feature's enum: it is the one schema of action codes the API shows.
+    return StrEnum(actions.__name__, members, module=actions.__module__)
 
 
 def _check_extra_actions(service: type[AuditedEditorService[Any, Any, Any, Any]]) -> None:
