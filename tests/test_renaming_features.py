@@ -76,9 +76,11 @@ def write_team_code(service: Service) -> None:
     feature_test = service.path / "tests/features/test_product.py"
     feature_test.write_text(feature_test.read_text() + PRODUCT_RULE_TEST)
     (service.path / TEAM_OWN_TEST).write_text(
-        '"""Prices of the team\'s own."""\n\n\n'
-        "def test_a_product_price_is_positive() -> None:\n"
-        "    assert 9.99 > 0\n"
+        '"""The team\'s own checks of product prices."""\n\n'
+        "from decimal import Decimal\n\n"
+        "from factories import new_product\n\n\n"
+        "def test_a_new_product_has_a_positive_price() -> None:\n"
+        '    assert Decimal(new_product()["price"]) > 0\n'
     )
     commit_all(service.path, "The team's rule for product names")
 
@@ -126,6 +128,9 @@ def test_renaming_a_feature_moves_the_teams_code_and_keeps_rows_history_and_path
     assert 'client.post("/catalog/articles", json=body' in feature_test
     changed = {line[3:] for line in status(service.path).splitlines()}
     assert {PRODUCT_SERVICE, ARTICLE_SERVICE} <= changed
+    # The team renames what the command listed, as it would.
+    own_test = service.path / TEAM_OWN_TEST
+    own_test.write_text(own_test.read_text().replace("product", "article"))
     commit_all(service.path, "Rename product to article")
 
     for kind, env in envs.items():
