@@ -79,8 +79,8 @@ def write_team_code(service: Service) -> None:
         '"""The team\'s own checks of product prices."""\n\n'
         "from decimal import Decimal\n\n"
         "from factories import new_product\n\n\n"
-        "def test_a_new_product_has_a_positive_price() -> None:\n"
-        '    assert Decimal(new_product()["price"]) > 0\n'
+        "def test_a_new_product_has_no_negative_price() -> None:\n"
+        '    assert Decimal(new_product()["price"]) >= 0\n'
     )
     commit_all(service.path, "The team's rule for product names")
 
