@@ -1,14 +1,18 @@
-"""The bounded input types: what no supported database can store is refused, with a reason."""
+"""The bounded input types: what no supported database can store is refused, with a reason.
 
+And the page cursors lists make of their bounded parameters: how long they can be.
+"""
+
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, ClassVar
 from uuid import UUID
 
 import pytest
-from pydantic import TypeAdapter, ValidationError
+from pydantic import Field, TypeAdapter, ValidationError
 
-from shared.models.dto_base import UpdateDTO
+from shared.models.dto_base import ListQuery, SortKeys, UpdateDTO, cursor_max_length
 from shared.models.input_types import (
     INT_MAX,
     INT_MIN,
@@ -185,3 +189,56 @@ def test_an_update_describes_null_only_for_nullable_fields() -> None:
     assert {"type": "null"} in properties["notes"]["anyOf"]
     with pytest.raises(ValidationError, match="can't be null"):
         Change.model_validate({"name": None})
+
+
+class NoteQuery(ListQuery):
+    """A list filtered by text, an integer and a date; its longest sort is by the text."""
+
+    sort: Annotated[str, SortKeys("description")] = "created_at"
+    description: DbStr | None = Field(default=None, max_length=40)
+    size: QueryInt | None = None
+    due: DbDate | None = None
+
+
+@dataclass
+class Note:
+    """A row of the list: its sort columns."""
+
+    description: str
+    created_at: datetime
+    id: str
+
+
+def cursor_of(query: NoteQuery, row: Note) -> str:
+    """The ``next_cursor`` of a page of ``query`` that ends at ``row``."""
+    cursor: str = query.page([row], more=True, total=None, read=lambda row: row)["next_cursor"]
+    return cursor
+
+
+# A character beyond the BMP takes 4 bytes in a cursor, the most; a control character 1 (6
+# escaped, as JSON would); a quote and a backslash 2.
+@pytest.mark.parametrize("character", ["\U0001f600", "\x01", '"', "\\"])
+def test_a_cursor_of_the_longest_query_and_row_is_within_the_bound_and_read_back(
+    character: str,
+) -> None:
+    text = character * 40
+    query = NoteQuery(description=text, size=INT_MIN, due=date.max, sort="-description", limit=200)
+    row = Note(text, datetime.max.replace(tzinfo=UTC), "0" * 36)
+    cursor = cursor_of(query, row)
+    bound = cursor_max_length(NoteQuery)
+    assert len(cursor) <= bound
+    if character == "\U0001f600":  # every parameter and the key at their widest: the bound
+        assert len(cursor) == bound
+    # Alone, the cursor is the next page of the same query, after the row.
+    following = NoteQuery.model_validate({"after": cursor})
+    assert following.cursor_key() == (text, row.created_at, row.id)
+    assert (following.description, following.size, following.due) == (text, INT_MIN, date.max)
+
+
+def test_a_text_filter_without_a_max_length_leaves_the_cursors_unbounded() -> None:
+    class Unbounded(ListQuery):
+        sort: Annotated[str, SortKeys("note")] = "created_at"
+        note: DbStr | None = None
+
+    with pytest.raises(TypeError, match=r"^query parameter 'note': .*\(give it a max_length\)"):
+        cursor_max_length(Unbounded)

@@ -11,7 +11,14 @@ import pytest
 from fastapi.testclient import TestClient
 
 from factories import TEST_USER, Mint
-from features_under_test import FEATURES_UNDER_TEST, MISSING_ID, PROBLEM_JSON, FeatureUnderTest
+from features_under_test import (
+    FEATURES_UNDER_TEST,
+    MISSING_ID,
+    PROBLEM_JSON,
+    FeatureUnderTest,
+    control_text,
+    four_byte_text,
+)
 
 Headers = dict[str, str]
 
@@ -28,15 +35,6 @@ def test_create_returns_201_with_the_stored_values(
     assert created["deleted_at"] is None
     assert response.headers["location"] == feature.item_url(created["id"])
     assert client.get(feature.item_url(created["id"]), headers=auth_headers).json() == created
-
-
-def four_byte_text(length: int, n: int = 0) -> str:
-    """``length`` characters of 4 bytes each in UTF-8, in no repeating order; ``n`` varies them.
-
-    PostgreSQL compresses an index row that would not fit otherwise: text without repeats
-    leaves it nothing to gain, the worst case.
-    """
-    return "".join(chr(0x10000 + (index * 7919 + n) % 0x100000) for index in range(length))
 
 
 def test_the_longest_text_an_index_holds_is_stored_whatever_its_script(
@@ -59,13 +57,6 @@ def test_the_longest_text_an_index_holds_is_stored_whatever_its_script(
     assert patched.status_code == 200, patched.text
     stored = client.get(url, headers=auth_headers).json()
     assert {field: stored[field] for field in changed} == changed
-
-
-def control_text(length: int, n: int = 0) -> str:
-    """A letter, then control characters up to ``length``: each of those takes 6 bytes in JSON
-    (``\\u0001``), the most any character does. The letter keeps it a plausible value for the
-    rules a team writes (a name needs a letter)."""
-    return "a" + "".join(chr(1 + (index + n) % 31) for index in range(length - 1))
 
 
 def sorted_text_fields(feature: FeatureUnderTest) -> list[str]:

@@ -2,9 +2,11 @@
 
 Owned by the template and run for each feature (the ``feature`` fixture): HEAD, 405 with the
 path's methods, 415 and 400 for bodies that are not JSON, conditional reads and restores, and
-parsing as strict as the description (what it calls an integer is never ``"5.0"``).
+parsing as strict as the description (what it calls an integer is never ``"5.0"``); and once
+for every operation: a query parameter it does not take is a 422.
 """
 
+import re
 from typing import Any
 
 import pytest
@@ -86,6 +88,29 @@ def test_a_method_the_path_does_not_take_is_405_naming_the_methods_it_does(
         assert response.headers["allow"] == allow, (method, url)
         if method != "HEAD":
             assert response.headers["content-type"] == PROBLEM_JSON
+
+
+# -- Query parameters ----------------------------------------------------------------------
+
+
+def test_every_operation_refuses_a_query_parameter_it_does_not_take(
+    client: TestClient, auth_headers: Headers
+) -> None:
+    # The health checks and the audit routes as the features' routes: a misspelt parameter is
+    # a 422 naming it, never ignored. Nothing else is wrong with these requests but the ids,
+    # which exist nowhere: the parameter is refused before anything is looked up.
+    paths = client.get("/openapi.json").json()["paths"]
+    for path, by_method in paths.items():
+        url = re.sub(r"\{[a-z0-9_]+\}", MISSING_ID, path)
+        for method in by_method:
+            response = client.request(method, url, params={"surprize": "1"}, headers=auth_headers)
+            assert response.status_code == 422, (method, path, response.text)
+            assert response.headers["content-type"] == PROBLEM_JSON
+            problem = response.json()
+            assert problem["type"] == "/problems/validation-failed", (method, path)
+            assert [(error["loc"], error["type"]) for error in problem["errors"]] == [
+                (["query", "surprize"], "extra_forbidden")
+            ], (method, path)
 
 
 # -- Bodies are JSON ------------------------------------------------------------------------

@@ -6,7 +6,7 @@ passed back as ``after`` it gives the rows after that key, a range of the sort's
 
 import base64
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, get_args
 
@@ -14,7 +14,14 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Connection, event
 
-from features_under_test import FEATURES_UNDER_TEST, PROBLEM_JSON, FeatureUnderTest
+from features_under_test import (
+    FEATURES_UNDER_TEST,
+    PROBLEM_JSON,
+    FeatureUnderTest,
+    control_text,
+    four_byte_text,
+)
+from shared.models.dto_base import ListQuery
 
 Headers = dict[str, str]
 ROWS = 7
@@ -165,6 +172,57 @@ def test_cursors_page_through_a_filtered_list(
     pages = pages_by_cursor(client, auth_headers, feature.url, {**params, "limit": 1})
     assert [row for page in pages for row in page] == [item["id"] for item in whole["items"]]
     assert whole["total"] == len(whole["items"]) >= 1
+
+
+def query_text(value: Any) -> str:
+    """A JSON value as a query string writes it."""
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+@pytest.mark.parametrize("text", [four_byte_text, control_text], ids=["four-byte", "control"])
+def test_the_longest_query_pages_on_with_its_cursor(
+    client: TestClient,
+    auth_headers: Headers,
+    feature: FeatureUnderTest,
+    text: Callable[[int, int], str],
+) -> None:
+    # A cursor carries the list's sort and filters and its last row's sort value. Two rows
+    # share every filter a value may repeat in, the text ones at their longest; the list is
+    # filtered by all of them and sorted by the longest text: in the characters that take
+    # the most bytes in a cursor (4), or the control characters JSON escapes in 6 bytes, the
+    # cursor is within the bound the API description gives ``after``, and page two takes it.
+    filters = set(feature.api.list_query.model_fields) - set(ListQuery.model_fields)
+    lengths = {field: n for field, n in feature.case.indexed_text.items() if field in filters}
+    repeatable = filters - set(feature.case.unique)
+    shared = {
+        **{field: value for field, value in feature.case.new(0).items() if field in repeatable},
+        **{field: text(length, 0) for field, length in lengths.items() if field in repeatable},
+    }
+    rows = []
+    for n in range(2):
+        own = {field: text(lengths[field], n + 1) for field in lengths if field not in repeatable}
+        body = {**feature.case.new(n), **shared, **own}
+        response = client.post(feature.url, json=body, headers=auth_headers)
+        assert response.status_code == 201, response.text
+        rows.append(response.json()["id"])
+    sort = max(lengths, key=lengths.__getitem__, default="updated_at")
+    params: dict[str, Any] = {
+        **{field: query_text(value) for field, value in shared.items() if value is not None},
+        "sort": f"-{sort}",
+        "limit": 1,
+    }
+    first = client.get(feature.url, params=params, headers=auth_headers)
+    assert first.status_code == 200, first.text
+    cursor = first.json()["next_cursor"]
+    parameters = client.get("/openapi.json").json()["paths"][feature.url]["get"]["parameters"]
+    [after] = [parameter["schema"] for parameter in parameters if parameter["name"] == "after"]
+    [bound] = [kind["maxLength"] for kind in after["anyOf"] if "maxLength" in kind]
+    assert len(cursor) <= bound
+    second = client.get(feature.url, params={"after": cursor}, headers=auth_headers)
+    assert second.status_code == 200, second.text
+    pages = [first.json()["items"], second.json()["items"]]
+    assert sorted(item["id"] for page in pages for item in page) == sorted(rows)
+    assert second.json()["next_cursor"] is None
 
 
 # A list's paging parameters at their defaults.

@@ -8,9 +8,10 @@ import binascii
 import hashlib
 import json
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from functools import cache
-from typing import Annotated, Any, ClassVar, Generic, Self, TypeVar
+from typing import Annotated, Any, ClassVar, Generic, Self, TypeVar, cast
 from uuid import UUID
 
 from pydantic import (
@@ -23,24 +24,44 @@ from pydantic import (
     PrivateAttr,
     TypeAdapter,
     ValidationError,
+    create_model,
     model_validator,
 )
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema, core_schema, to_jsonable_python
 
-from shared.db.models.base_model import TIMESTAMP_SORT_KEYS, list_order
+from shared.db.models.base_model import ID_LENGTH, TIMESTAMP_SORT_KEYS, list_order
 from shared.models.input_types import INT_MAX, IntegerText, QueryBool
 
 MAX_PAGE_SIZE = 200
 DEFAULT_PAGE_SIZE = 50
-# A page cursor: unpadded URL-safe base64 of UTF-8 JSON (see PageQuery). It carries the
-# list's sort and filters and its last row's sort value, which may be long texts (a str field of
-# at most 660 characters, up to 6 bytes each in JSON: a control character, ``\u0001``): room
-# for them, under servers' URL limits.
+# A page cursor: unpadded URL-safe base64 of UTF-8 JSON (see PageQuery), which carries the
+# list's sort and filters and its last row's sort value. Its strings keep control characters
+# as they are (``_cursor_json``, read back with ``strict=False``): escaped, each would take 6
+# bytes (``\u0001``) where the query string that set it took 3 (``%01``), and a list filtered
+# by such text would hand out cursors longer than the request that made them, past what the
+# server reads (MAX_REQUEST_HEAD_BYTES). So written, no character takes more bytes in a cursor
+# than in a query string (4 at most, beyond the BMP): a cursor's parameters take about a third
+# more than in the query string at most (base64 writes 3 bytes in 4 characters), beside its
+# row's sort value. How long a list's cursors can be follows from the bounds of its parameters:
+# ``cursor_max_length``, which the route's description states (``with_cursor_bound``).
 CURSOR_PATTERN = "^[A-Za-z0-9_-]+$"
-CURSOR_MAX_LENGTH = 8192
-# What a cursor's array holds before the key of its row.
+# What a cursor's array holds before the key of its row; the digest's length in hex digits.
 CURSOR_HEAD = ("digest", "query parameters")
+DIGEST_LENGTH = 16
+# The parameters of a query that its cursors don't carry: the cursor itself, and the offset it
+# takes the place of. A cursor carries every other one (``PageQuery.cursor_parameters``).
+NOT_CARRIED = ("after", "offset")
+AFTER_DESCRIPTION = (
+    "The ``next_cursor`` of the previous page: the page after it, with the sort and filters of "
+    "that page unless given again (the same), not with ``offset``"
+)
+# The character that takes the most bytes in a cursor (4, as any beyond the BMP), and the
+# longest text of the parameters whose schema bounds their text by its format.
+WIDEST_CHARACTER = "\U00010000"
+FORMATTED_TEXT = {"date": date.max.isoformat(), "uuid": str(UUID(int=0))}
+# The widest timestamp a cursor's key holds: one with microseconds, read back in UTC.
+WIDEST_TIMESTAMP = to_jsonable_python(datetime.max.replace(tzinfo=UTC))
 
 ItemT = TypeVar("ItemT")
 
@@ -111,17 +132,11 @@ class PageQuery(InputDTO):
         default=0,
         description="Rows to skip: each page costs more the deeper it is; ``after`` doesn't",
     )
-    after: Annotated[
-        str | None,
-        Field(
-            pattern=CURSOR_PATTERN,
-            max_length=CURSOR_MAX_LENGTH,
-            description=(
-                "The ``next_cursor`` of the previous page: the page after it, with the sort and "
-                "filters of that page unless given again (the same), not with ``offset``"
-            ),
-        ),
-    ] = None
+    # How long it can be depends on the list's parameters: the route's model says it (see
+    # ``with_cursor_bound``).
+    after: Annotated[str | None, Field(pattern=CURSOR_PATTERN)] = Field(
+        default=None, description=AFTER_DESCRIPTION
+    )
     include_total: QueryBool = Field(
         default=False, description="Also count every match (``total``): a read of all of them"
     )
@@ -211,14 +226,11 @@ class PageQuery(InputDTO):
 
     def _digest(self) -> str:
         scope = json.dumps(to_jsonable_python(self.cursor_scope()), sort_keys=True)
-        return hashlib.sha256(scope.encode()).hexdigest()[:16]
+        return hashlib.sha256(scope.encode()).hexdigest()[:DIGEST_LENGTH]
 
     def _encode(self, row: Any) -> str:
         key = [getattr(row, column) for column in self.sort_columns()]
-        content = [self._digest(), self.cursor_parameters(), *key]
-        # Not ASCII-escaped: a character beyond ASCII would take 12 bytes rather than 4.
-        text = json.dumps(to_jsonable_python(content), ensure_ascii=False)
-        return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+        return _cursor([self._digest(), self.cursor_parameters(), *key])
 
     def _decode(self, cursor: str) -> tuple[Any, ...]:
         not_ours = "after: not a cursor of this list"
@@ -241,10 +253,33 @@ class PageQuery(InputDTO):
             raise ValueError(not_ours) from error
 
 
+def _cursor(content: list[Any]) -> str:
+    """The cursor of ``content``: digest, query parameters and key."""
+    text = _cursor_json(to_jsonable_python(content))
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+def _cursor_json(value: Any) -> str:
+    """Compact JSON whose strings escape ``"`` and ``\\`` only.
+
+    Control characters stay as they are, 1 byte each rather than 6 (see CURSOR_PATTERN), and
+    the other characters beyond ASCII are their UTF-8 bytes.
+    """
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, list):
+        return "[" + ",".join(_cursor_json(item) for item in value) + "]"
+    if isinstance(value, dict):
+        members = (f"{_cursor_json(name)}:{_cursor_json(item)}" for name, item in value.items())
+        return "{" + ",".join(members) + "}"
+    return json.dumps(value)
+
+
 def _cursor_content(cursor: str) -> list[Any] | None:
     """The JSON array a cursor encodes: digest, query parameters, key; None if it is none."""
     try:
-        content = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        content = json.loads(text, strict=False)
     except (binascii.Error, UnicodeDecodeError, ValueError):
         return None
     if not isinstance(content, list) or len(content) < len(CURSOR_HEAD):
@@ -261,6 +296,111 @@ def _key_type(query: type[PageQuery], column: str) -> TypeAdapter[Any]:
     if column == "id":
         return TypeAdapter(str)
     return TypeAdapter(query.model_fields[column].annotation or Any)
+
+
+QueryT = TypeVar("QueryT", bound=PageQuery)
+
+
+def with_cursor_bound(query: type[QueryT]) -> type[QueryT]:
+    """``query`` as a route takes it: its description bounds ``after`` by its longest cursor.
+
+    The bound is the list's own (``cursor_max_length``), so that a gateway that holds requests
+    to the API description lets every cursor the list hands out through. The service itself
+    needs no length check: a longer value is no cursor of this list, which reading it says
+    (422), as it says of a cursor of another list (and not merely that it is too long).
+    """
+    return cast("type[QueryT]", _with_cursor_bound(query))
+
+
+@dataclass(frozen=True)
+class _LongestCursor:
+    """Adds the longest cursor's length to the JSON schema of ``after``'s text."""
+
+    length: int
+
+    def __get_pydantic_json_schema__(
+        self, schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        """The text's own JSON schema, with ``maxLength``."""
+        return {**handler(schema), "maxLength": self.length}
+
+
+@cache
+def _with_cursor_bound(query: type[PageQuery]) -> type[PageQuery]:
+    cursor = Annotated[str, Field(pattern=CURSOR_PATTERN), _LongestCursor(cursor_max_length(query))]
+    bounded: type[PageQuery] = create_model(
+        query.__name__,
+        __base__=query,
+        __module__=query.__module__,
+        __doc__=query.__doc__,
+        after=(cursor | None, Field(default=None, description=AFTER_DESCRIPTION)),
+    )
+    return bounded
+
+
+@cache
+def cursor_max_length(query: type[PageQuery]) -> int:
+    """The length of the longest cursor a page of ``query`` can hand out.
+
+    A cursor carries the query's parameters (all but NOT_CARRIED) as query text, and its last
+    row's key: the value of the sort column (one its filter takes), then a timestamp and an
+    id. The longest is made of the longest text of each parameter, as the API description
+    bounds it (``maxLength``, an enum, an integer's range, a format), in the characters that
+    take the most bytes, and of the widest key of any sort.
+
+    Raises:
+        TypeError: the description leaves a parameter the cursor carries unbounded, such as
+            a text filter without a ``max_length``.
+    """
+    schema = query.model_json_schema()
+    properties, definitions = schema["properties"], schema.get("$defs", {})
+    texts = {
+        name: _texts(name, described, definitions)
+        for name, described in properties.items()
+        if name not in NOT_CARRIED
+    }
+    parameters = {
+        name: max(candidates, key=lambda text: len(_cursor_json(text).encode()))
+        for name, candidates in texts.items()
+    }
+    widest = {
+        **parameters,
+        **dict.fromkeys(TIMESTAMP_SORT_KEYS, WIDEST_TIMESTAMP),
+        "id": "0" * ID_LENGTH,
+    }
+    sorts = [{"sort": sort} for sort in texts.get("sort", [])] or [{}]
+    keys = [
+        [widest[column] for column in query.model_validate(sort).sort_columns()] for sort in sorts
+    ]
+    return max(len(_cursor(["0" * DIGEST_LENGTH, parameters, *key])) for key in keys)
+
+
+def _texts(name: str, described: dict[str, Any], definitions: dict[str, Any]) -> list[str]:
+    """The texts of a query parameter among which is its longest, as its schema bounds it."""
+    texts: list[str] = []
+    for alternative in described.get("anyOf", [described]):
+        bound = alternative
+        if "$ref" in alternative:
+            bound = definitions[alternative["$ref"].rsplit("/", 1)[-1]]
+        if bound.get("type") == "null":
+            continue
+        if "enum" in bound:
+            texts.extend(_query_text(value) for value in bound["enum"])
+        elif bound.get("type") == "boolean":
+            texts.extend(("true", "false"))
+        elif bound.get("type") == "integer" and {"minimum", "maximum"} <= bound.keys():
+            texts.extend((str(bound["minimum"]), str(bound["maximum"])))
+        elif "maxLength" in bound:
+            texts.append(WIDEST_CHARACTER * bound["maxLength"])
+        elif bound.get("format") in FORMATTED_TEXT:
+            texts.append(FORMATTED_TEXT[bound["format"]])
+        else:
+            msg = (
+                f"query parameter {name!r}: a page cursor carries it, and nothing bounds its "
+                "text (give it a max_length), so nothing would bound the list's cursors"
+            )
+            raise TypeError(msg)
+    return texts
 
 
 class SortKeys:
