@@ -27,6 +27,7 @@ from tests.test_changing_features import (
 )
 from tests.test_postgres import postgres
 from tests.test_update_lifecycle import (
+    PRODUCT,
     PRODUCT_RULE,
     PRODUCT_RULE_IMPORTS,
     PRODUCT_RULE_TEST,
@@ -192,4 +193,22 @@ def test_renaming_a_feature_moves_the_teams_code_and_keeps_rows_history_and_path
     refused_down = service.uv_run("alembic", "downgrade", "article@-1", env=envs["sqlite"])
     assert refused_down.returncode != 0
     assert "audit rows were written as article" in refused_down.stderr
+
+    # Day two goes on under the new name: a change of its fields is the branch's next revision.
+    changed_fields = service.uv_run(
+        TEMPLATE_SCRIPT,
+        "change-feature",
+        "--trust",
+        "catalog",
+        "article",
+        "--fields",
+        f"{PRODUCT['fields']}, weight_grams:int=0",
+    )
+    assert_ok(changed_fields)
+    assert "article_0003_add_weight_grams.py" in migration_files(service)
+    commit_all(service.path, "Weigh articles")
+    for kind, env in envs.items():
+        upgraded = upgrade(service, env)
+        assert_ok(upgraded)
+        assert upgraded.stdout.strip() == "applied: article_0003", kind
     assert_gates_pass(service)
