@@ -896,9 +896,12 @@ def plural_in(rendered_tree: Path, name: str) -> str:
     raise LifecycleError(msg)
 
 
-def merged_edits(ours: str, base: str, theirs: str) -> str:
+def merged_edits(ours: str, base: str, theirs: str) -> tuple[str, bool]:
     """Three-way merge: the changes from ``base`` to ``ours`` (the team's) applied to
-    ``theirs`` (the new render), with git's conflict markers where both changed a line."""
+    ``theirs`` (the new render), with git's conflict markers where both changed a line.
+
+    Returns the merged text and whether it holds conflicts.
+    """
     with tempfile.TemporaryDirectory(prefix="template-merge-") as directory:
         files = []
         for label, text in (("ours", ours), ("base", base), ("theirs", theirs)):
@@ -927,7 +930,58 @@ def merged_edits(ours: str, base: str, theirs: str) -> str:
         if not 0 <= result.returncode <= MERGE_FILE_MAX_CONFLICTS:
             msg = f"git merge-file failed: {result.stderr.decode(errors='replace').strip()}"
             raise LifecycleError(msg)
-        return result.stdout.decode("utf-8")
+        return result.stdout.decode("utf-8"), result.returncode > 0
+
+
+# How a moved Python file is laid out for the merge: every line that fits is joined, trailing
+# comma or not. A longer or shorter name wraps an import or a call differently; laid out so,
+# the three texts differ only where their code does, and a line the team added next to one
+# the template rewrapped is no conflict.
+JOINED_LAYOUT = (
+    "--config",
+    "format.skip-magic-trailing-comma = true",
+    "--config",
+    "lint.isort.split-on-trailing-comma = false",
+)
+
+
+def ruff_fixed(project: Path, path: str, text: str, *layout: str) -> str | None:
+    """``text`` (the file ``path`` of ``project``) with its imports sorted and formatted by
+    ruff, as the service configures it (``layout`` overrides); None if ruff can't."""
+    executable = shutil.which("ruff")
+    if executable is None:
+        return None
+    steps = (["check", "--select", "I", "--fix", "--quiet", "--exit-zero"], ["format", "--quiet"])
+    for step in steps:
+        # The arguments are fixed here; the text goes through standard input.
+        result = subprocess.run(  # noqa: S603
+            [executable, *step, *layout, "--stdin-filename", path, "-"],
+            cwd=project,
+            input=text.encode("utf-8"),
+            capture_output=True,
+            check=False,
+        )
+        if result.returncode != 0:
+            return None
+        text = result.stdout.decode("utf-8")
+    return text
+
+
+def moved_edits(project: Path, path: str, ours: str, base: str, theirs: str) -> str:
+    """The team's edits to a moved file, merged into its new render (see ``merged_edits``).
+
+    A Python file is merged laid out as ``JOINED_LAYOUT`` says, then formatted as the service
+    formats its code; one ruff can't read (or without ruff) is merged as it is.
+    """
+    if not path.endswith(".py"):
+        return merged_edits(ours, base, theirs)[0]
+    joined = [ruff_fixed(project, path, text, *JOINED_LAYOUT) for text in (ours, base, theirs)]
+    if None in joined:
+        return merged_edits(ours, base, theirs)[0]
+    merged, conflicted = merged_edits(*(text or "" for text in joined))
+    if conflicted:
+        return merged
+    return ruff_fixed(project, path, merged) or merged
 
 
 def rename_feature(
@@ -963,7 +1017,9 @@ def rename_feature(
                 team = edited.read_text(encoding="utf-8")
                 if team == old_render:
                     continue
-                merged = merged_edits(
+                merged = moved_edits(
+                    project,
+                    target,
                     names.apply(team),
                     names.apply(old_render),
                     (scratch / target).read_text(encoding="utf-8"),

@@ -74,6 +74,24 @@ async def require_json_body(request: Request) -> None:
         )
 
 
+async def documented_query_parameters_only(request: Request) -> None:
+    """A dependency refusing (422) query parameters the API document does not list for the
+    request's operation.
+
+    For routes a team adds: whatever declares their parameters (arguments, dependencies, a
+    query model), the document lists each, so it is the one list to hold a request to.
+    """
+    if not request.query_params:
+        return
+    route = request.scope.get("route")
+    paths = request.app.openapi().get("paths", {})
+    operation = paths.get(getattr(route, "path_format", ""), {}).get(request.method.lower(), {})
+    listed = (
+        parameter for parameter in operation.get("parameters", ()) if parameter["in"] == "query"
+    )
+    await known_query_parameters(*(parameter["name"] for parameter in listed))(request)
+
+
 def known_query_parameters(*names: str) -> Callable[[Request], Awaitable[None]]:
     """A dependency refusing (422) query parameters other than ``names``.
 
