@@ -8,7 +8,6 @@ import binascii
 import hashlib
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import cache
 from typing import Annotated, Any, ClassVar, Generic, Self, TypeVar, cast
@@ -31,7 +30,7 @@ from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema, core_schema, to_jsonable_python
 
 from shared.db.models.base_model import ID_LENGTH, TIMESTAMP_SORT_KEYS, list_order
-from shared.models.input_types import INT_MAX, IntegerText, QueryBool
+from shared.models.input_types import INT_MAX, Described, IntegerText, QueryBool
 
 MAX_PAGE_SIZE = 200
 DEFAULT_PAGE_SIZE = 50
@@ -312,22 +311,11 @@ def with_cursor_bound(query: type[QueryT]) -> type[QueryT]:
     return cast("type[QueryT]", _with_cursor_bound(query))
 
 
-@dataclass(frozen=True)
-class _LongestCursor:
-    """Adds the longest cursor's length to the JSON schema of ``after``'s text."""
-
-    length: int
-
-    def __get_pydantic_json_schema__(
-        self, schema: CoreSchema, handler: GetJsonSchemaHandler
-    ) -> JsonSchemaValue:
-        """The text's own JSON schema, with ``maxLength``."""
-        return {**handler(schema), "maxLength": self.length}
-
-
 @cache
 def _with_cursor_bound(query: type[PageQuery]) -> type[PageQuery]:
-    cursor = Annotated[str, Field(pattern=CURSOR_PATTERN), _LongestCursor(cursor_max_length(query))]
+    cursor = Annotated[
+        str, Field(pattern=CURSOR_PATTERN), Described(max_length=cursor_max_length(query))
+    ]
     bounded: type[PageQuery] = create_model(
         query.__name__,
         __base__=query,

@@ -55,15 +55,17 @@ STORABLE_TEXT = r"^[^\x00]*$"
 
 @dataclass(frozen=True)
 class Described:
-    """Adds to a type's JSON schema what its validators enforce, e.g. a ``pattern``."""
+    """Adds to a type's JSON schema what its validators enforce: a ``pattern``, a ``maxLength``."""
 
-    pattern: str
+    pattern: str | None = None
+    max_length: int | None = None
 
     def __get_pydantic_json_schema__(
         self, schema: CoreSchema, handler: GetJsonSchemaHandler
     ) -> JsonSchemaValue:
-        """The type's own JSON schema, with the pattern."""
-        return {**handler(schema), "pattern": self.pattern}
+        """The type's own JSON schema, with what is given here."""
+        stated = {"pattern": self.pattern, "maxLength": self.max_length}
+        return {**handler(schema), **{key: value for key, value in stated.items() if value}}
 
 
 # Storable text as the key of a json field's objects, and any JSON value made of storable text:
