@@ -669,12 +669,15 @@ def test_a_release_that_changes_the_shared_core_touches_no_feature_file(tmp_path
     assert_ok(checked)
     assert "Success: no issues found" in checked.stdout
     # The features the team wrote code for: their own tests, the contract suite (every hook and
-    # a command of the suite's own), and the fuzzing of the team's routes.
+    # a command of the suite's own), the fuzzing of the team's routes, and the checks of every
+    # operation (the team's included) in the document and on the wire.
     team_tests = (
         "tests/features",
         "tests/contract",
         "tests/test_api_properties.py",
+        "tests/test_openapi_document.py",
         "-k",
-        "product or purchase_order or teams_own or exercised",
+        "product or purchase_order or teams_own or exercised or test_openapi_document"
+        " or query_parameter",
     )
     assert_suite_passed(service.uv_run("pytest", "-q", "-p", "no:cacheprovider", *team_tests))
