@@ -271,3 +271,18 @@ def test_a_name_a_feature_gave_up_stays_taken() -> None:
     article = product(PRODUCT, PRODUCT, name="article", renamed_from=["product_0001"])
     with pytest.raises(FeatureError, match="'article' was called 'product' before, a name"):
         load_features([article, {"domain": "sales", "name": "product", "fields": "n:int"}])
+
+
+def test_a_renamed_feature_removed_with_its_data_drops_the_tables_of_its_name_now() -> None:
+    item = product(PRODUCT, PRODUCT, name="article", renamed_from=["product_0001"])
+    features: list[dict[str, object]] = [
+        {**item, "removed": "drop-data"},
+        {"domain": "catalog", "name": "category", "fields": "title:str(80)"},
+    ]
+    [article, _] = migrated_features(features)
+    assert article.table_drop is not None
+    assert article.table_drop.file_name == "article_0003_drop_tables.py"
+    assert article.table_drop.down_revision == "article_0002"
+    assert article.table_drop.earlier_revisions == ["product_0001", "article_0002"]
+    kept = [{**item, "removed": "keep-data"}, features[1]]
+    assert retired_tables(kept) == ["article", "article_audit"]
