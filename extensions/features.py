@@ -163,12 +163,6 @@ class Feature:
         ]
 
     @property
-    def head_revision(self) -> str:
-        """The feature's newest revision id: the one a new revision of its own goes on."""
-        number = len(self.history) + 1
-        return f"{self.name_at(number)}_{number:04d}"
-
-    @property
     def earlier_audit_tables(self) -> list[str]:
         """The audit table's names before the feature was renamed, oldest first."""
         return [f"{name}_audit" for name in self.earlier_name_list]

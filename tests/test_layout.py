@@ -5,7 +5,7 @@ import subprocess
 
 import pytest
 
-from extensions.layout import LINE_LENGTH, call_statement, import_statement
+from extensions.layout import LINE_LENGTH, call_statement, import_statement, tuple_statement
 
 
 def ruff_formatted(source: str) -> str:
@@ -53,4 +53,14 @@ def test_ruff_format_leaves_every_layout_as_it_is(width: int) -> None:
     statement = import_statement(module, ["Name", "Other"])
     assert max(len(line) for line in (call + "\n" + statement).splitlines()) <= LINE_LENGTH
     source = f"{statement}\n\n\nclass Model:\n{call}\n"
+    assert ruff_formatted(source) == source
+
+
+@pytest.mark.parametrize("count", [1, 2, 5])
+def test_ruff_format_leaves_a_tuple_as_it_is_with_one_item_or_several(count: int) -> None:
+    # A one-item tuple's comma is no magic trailing comma: ruff keeps ("a",) on one line.
+    items = [f'"/inventory-management-ops/warehouse-transfer-orders-{n}"' for n in range(count)]
+    statement = tuple_statement("earlier_routes=", items, "    ")
+    assert statement.count("\n") == (0 if count == 1 else count + 1)
+    source = f"api = Api(\n{statement},\n)\n"
     assert ruff_formatted(source) == source

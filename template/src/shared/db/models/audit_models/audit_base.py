@@ -124,7 +124,8 @@ class AuditBase(SQLModel):
         nullable=False,
     )
     # The table's names before its feature was renamed, oldest first: rows written then have
-    # hashes over the name of that time, and action codes with its prefix.
+    # hashes over the name of that time and action codes with its prefix, and tokens issued
+    # then carry its permissions.
     earlier_table_names: ClassVar[tuple[str, ...]] = ()
 
     @classmethod
