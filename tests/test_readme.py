@@ -25,3 +25,14 @@ def test_the_copy_commands_bring_inflect() -> None:
     commands = [line for line in readme.splitlines() if " copier copy " in line]
     assert commands
     assert all("--with inflect" in command for command in commands)
+
+
+def test_ci_runs_the_test_command_the_readme_gives_a_new_user() -> None:
+    # The second of the README's two commands, and the one pytest run of .ci/run: its last line.
+    readme = (TEMPLATE_ROOT / "README.md").read_text(encoding="utf-8")
+    two_commands = readme.split("## Two commands", 1)[1].split("```sh", 1)[1].split("```", 1)[0]
+    readme_command = two_commands.split("# 2.", 1)[1].splitlines()[1].strip()
+    ci = [line.strip() for line in (TEMPLATE_ROOT / ".ci/run").read_text().splitlines()]
+    commands = [line for line in ci if line and not line.startswith("#")]
+    assert commands[-1] == readme_command == "uv run pytest"
+    assert [line for line in commands if "pytest" in line] == [readme_command]
