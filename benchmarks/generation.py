@@ -10,13 +10,14 @@ What the two share, so that their ratio is the cost of this template's rendering
   questions, extensions, tasks or messages);
 - the same files written, the answers file included: the control keeps the template's
   answers-file template, Copier's own mechanism for a service that can be updated;
-- bytecode: the environment is made here (``uv pip install --compile-bytecode``, the versions
-  of Copier, copier-template-extensions and inflect in ``uv.lock``), as an installed tool has
-  it; a run without it recompiles Copier's whole import graph each time, which is nobody's
-  steady state (``PYTHONDONTWRITEBYTECODE`` set, or a read-only cache).
+- bytecode: the environment is made here (``uv pip install --compile-bytecode``, the
+  versions of Copier, copier-template-extensions, inflect and ruff in ``uv.lock``), as an
+  installed tool has it; a run without it recompiles Copier's whole import graph each time,
+  which is nobody's steady state (``PYTHONDONTWRITEBYTECODE`` set, or a read-only cache).
 
 What the control leaves out is this template's: Jinja rendering, the questions' validators
-and computed defaults, the extensions (and inflect) it loads, and its one ``_tasks`` entry.
+and computed defaults, the extensions it loads (with inflect), ruff laying out the code a
+feature's names shape, and its one ``_tasks`` entry.
 Rounds alternate the order of the runs; the table shows the median time over rounds, and as
 each ratio the median of the rounds' ratios (a run over its control, timed beside it).
 
@@ -45,7 +46,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 ANSWERS_TEMPLATE = "{{_copier_conf.answers_file}}.jinja"
 FINGERPRINT = "# features: "
-TOOL_PACKAGES = ("copier", "copier-template-extensions", "inflect")
+TOOL_PACKAGES = ("copier", "copier-template-extensions", "inflect", "ruff")
 FLAGS = ["--trust", "--defaults", "--quiet"]
 FEATURE_COUNTS = (1, 5, 20)
 PLAIN_UPDATE = "plain update"

@@ -56,8 +56,7 @@ class BackendServiceExtension(Extension):
         naming = _submodule("naming")
         fields = _submodule("fields")
         features = _submodule("features")
-        imports = _submodule("imports")
-        layout = _submodule("layout")
+        formatting = _submodule("formatting")
         filters: dict[str, Any] = {
             "snake": naming.snake,
             "upper_snake": naming.upper_snake,
@@ -83,10 +82,10 @@ class BackendServiceExtension(Extension):
             "feature_renames": features.feature_renames,
             "table_drops": features.table_drops,
             "code_list": features.code_list,
-            "from_imports": imports.from_imports,
-            "import_statement": layout.import_statement,
-            "call_statement": layout.call_statement,
-            "tuple_statement": layout.tuple_statement,
+            "python_literal": fields.python_literal,
+            "python_tuple": fields.python_tuple,
+            "field_assignment": fields.field_assignment,
+            "python_formatted": formatting.python_formatted,
         }
         environment.filters.update(filters)
         environment.globals.update(

@@ -17,12 +17,13 @@ from .fields import (
     FieldSpecError,
     column_imports,
     dto_imports,
+    import_statements,
     invalid_value_imports,
     parse_fields,
+    quoted,
     sample_imports,
     type_imports,
 )
-from .imports import from_imports
 from .naming import (
     identifier_problem,
     kebab,
@@ -163,14 +164,14 @@ class Feature:
         ]
 
     @property
-    def earlier_audit_tables(self) -> list[str]:
+    def earlier_audit_tables(self) -> tuple[str, ...]:
         """The audit table's names before the feature was renamed, oldest first."""
-        return [f"{name}_audit" for name in self.earlier_name_list]
+        return tuple(f"{name}_audit" for name in self.earlier_name_list)
 
     @property
-    def earlier_routes(self) -> list[str]:
+    def earlier_routes(self) -> tuple[str, ...]:
         """The URL prefixes of the feature's earlier names: they answer 308 with the new one."""
-        return [replace(self, name=name).route for name in self.earlier_name_list]
+        return tuple(replace(self, name=name).route for name in self.earlier_name_list)
 
     @property
     def earlier_action_prefixes(self) -> list[str]:
@@ -291,6 +292,11 @@ class Feature:
         return invalid_value_imports(self.fields)
 
     @property
+    def test_value_imports(self) -> list[str]:
+        """Import lines the generated tests' sample and invalid values need."""
+        return import_statements([*self.sample_imports, *self.invalid_value_imports])
+
+    @property
     def required_fields(self) -> list[FieldSpec]:
         """Fields a create request must send."""
         return [spec for spec in self.fields if not spec.has_default]
@@ -368,6 +374,26 @@ class Feature:
         return [f"{self.module}.{spec.enum_class}" for spec in self.enum_fields]
 
     @property
+    def table_model_imports(self) -> list[str]:
+        """Import lines the table model needs for its fields' types and columns."""
+        return import_statements([*self.type_imports, *self.column_imports])
+
+    @property
+    def dto_module_imports(self) -> list[str]:
+        """Import lines the DTOs need for their fields' types, enums and bounds."""
+        return import_statements([*self.type_imports, *self.enum_imports, *self.dto_imports])
+
+    @property
+    def filter_names(self) -> list[str]:
+        """The filterable fields' names, quoted: the model's indexes, the list's sort keys."""
+        return [quoted(spec.name) for spec in self.filter_fields]
+
+    @property
+    def required_on_update(self) -> tuple[str, ...]:
+        """Fields a PATCH may leave out but not set to null: every field that isn't optional."""
+        return tuple(spec.name for spec in self.fields if not spec.optional)
+
+    @property
     def changeable_field(self) -> FieldSpec:
         """The field the generated tests change with PATCH: the first one that is not bool.
 
@@ -417,15 +443,9 @@ class Revision(FeatureRevision):
         return [*self.upgrade.checks, *self.downgrade.checks]
 
     @property
-    def standard_imports(self) -> list[tuple[str, list[str]]]:
-        """The revision's standard-library imports: ``Sequence``, and what its fills need."""
-        entries = ["collections.abc.Sequence"]
-        if self.fills:
-            entries += [
-                "typing.Any",
-                *(fill.value_import for fill in self.fills if fill.value_import),
-            ]
-        return from_imports(entries)
+    def fill_imports(self) -> list[str]:
+        """Import lines of the values the revision fills columns with (``Decimal``, ...)."""
+        return import_statements(fill.value_import for fill in self.fills if fill.value_import)
 
     @property
     def added_columns(self) -> list[FieldSpec]:

@@ -144,6 +144,38 @@ def source(value: Any) -> str:
     return quoted(value) if isinstance(value, str) else repr(value)
 
 
+def python_literal(value: Any) -> str:
+    """``value`` (strings, numbers, tuples, lists, dicts of them) as Python source.
+
+    Written on one line; the render's formatting (``formatting.python_formatted``) quotes and
+    lays it out as the service's ruff does.
+    """
+    return repr(value)
+
+
+def python_tuple(values: Iterable[Any]) -> str:
+    """``values`` as the source of a Python tuple: ``("a",)``, ``("a", "b")`` or ``()``."""
+    return python_literal(tuple(values))
+
+
+def field_assignment(arguments: Iterable[str], otherwise: str = "") -> str:
+    """`` = Field(arguments)`` after a declaration, or ``otherwise`` when there are none."""
+    arguments = list(arguments)
+    return f" = Field({', '.join(arguments)})" if arguments else otherwise
+
+
+def import_statements(entries: Iterable[str]) -> list[str]:
+    """``"module.name"`` entries as ``from module import name`` lines, each once.
+
+    An entry without a dot is a module (``"json"``): ``import json``. The lines' order and
+    grouping are left to the render's formatting (ruff's isort rules).
+    """
+    split = (entry.rpartition(".") for entry in dict.fromkeys(entries))
+    return [
+        f"from {module} import {name}" if module else f"import {name}" for module, _, name in split
+    ]
+
+
 class FieldSpecError(ValueError):
     """A field spec that does not follow the grammar; the message names the offending field."""
 
@@ -946,6 +978,15 @@ class FieldSpec:
     def update_field_args(self) -> list[str]:
         """Arguments of ``pydantic.Field(...)`` on the update DTO (every field optional)."""
         return ["default=None", *self.field_type.bounds()]
+
+    def query_field_args(self) -> list[str]:
+        """Arguments of ``pydantic.Field(...)`` on the list filter, if it is bounded.
+
+        A text filter is as long as the column at most: a longer value matches no row, and a
+        page's cursor carries the filters, so their bounds bound it (``cursor_max_length``).
+        """
+        bounds = self.field_type.bounds()
+        return ["default=None", *bounds] if bounds else []
 
     # -- Sample values for the generated tests (as Python source of JSON values) --------
 

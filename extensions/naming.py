@@ -65,8 +65,8 @@ try:
 except ImportError as missing:  # pragma: no cover - only where Copier runs without it
     raise ImportError(
         "the template's extensions need the inflect library: run Copier with "
-        "`uvx --with copier-template-extensions --with inflect copier ...`, or, in a generated "
-        "service, `uv add --dev inflect` first"
+        "`uvx --with copier-template-extensions --with inflect --with ruff copier ...`, or, in "
+        "a generated service, `uv add --dev inflect` first"
     ) from missing
 
 SNAKE_CASE = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$")

@@ -200,8 +200,8 @@ def test_a_renamed_feature_keeps_each_revision_under_the_name_it_shipped_with() 
     assert (rename.revision, rename.down_revision) == ("article_0003", "product_0002")
     assert rename.file_name == "article_0003_rename_product_to_article.py"
     assert (rename.old.name, rename.old.action_prefix) == ("product", "PRODUCT")
-    assert article.earlier_audit_tables == ["product_audit"]
-    assert article.earlier_routes == ["/catalog/products"]
+    assert article.earlier_audit_tables == ("product_audit",)
+    assert article.earlier_routes == ("/catalog/products",)
     assert article.earlier_action_prefixes == ["PRODUCT"]
 
 
@@ -229,7 +229,7 @@ def test_a_feature_renamed_twice_names_each_revision_as_it_was_then() -> None:
         ["PRODUCT"],
         ["PRODUCT", "ITEM"],
     ]
-    assert article.earlier_audit_tables == ["product_audit", "item_audit"]
+    assert article.earlier_audit_tables == ("product_audit", "item_audit")
 
 
 @pytest.mark.parametrize(

@@ -20,11 +20,11 @@ def test_the_default_feature_requests_match_the_generated_readme(copie: Any) -> 
     assert examples in (TEMPLATE_ROOT / "README.md").read_text(encoding="utf-8")
 
 
-def test_the_copy_commands_bring_inflect() -> None:
+def test_the_copy_commands_bring_what_the_extensions_import() -> None:
     readme = (TEMPLATE_ROOT / "README.md").read_text(encoding="utf-8")
     commands = [line for line in readme.splitlines() if " copier copy " in line]
     assert commands
-    assert all("--with inflect" in command for command in commands)
+    assert all("--with inflect --with ruff " in command for command in commands)
 
 
 def test_ci_runs_the_test_command_the_readme_gives_a_new_user() -> None:

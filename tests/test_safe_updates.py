@@ -138,8 +138,8 @@ def test_a_demo_inside_the_clone_is_refused_and_left_as_it_was(tmp_path: Path) -
         ignore.write("/demo-service/\n")
     commit_all(clone, "Ignore the demo, as 0.1.0 did")
     copied = shell(
-        "uvx --with copier-template-extensions --with inflect copier copy --trust --defaults "
-        '"$PWD" demo-service',
+        "uvx --with copier-template-extensions --with inflect --with ruff "
+        'copier copy --trust --defaults "$PWD" demo-service',
         cwd=clone,
     )
     assert copied.returncode == 0, copied.explain()

@@ -37,7 +37,10 @@ FEATURE_TESTS = "tests/features/test_product.py"
 CHANGELOG_HEADING = "### Upgrading a 0.1.0 service"
 # The procedure's commands, as CHANGELOG.md spells them (checked against it below).
 SET_ASIDE = "git tag before-upgrade"
-UPDATE = "uvx --with copier-template-extensions --with inflect copier update --trust --defaults"
+UPDATE = (
+    "uvx --with copier-template-extensions --with inflect --with ruff "
+    "copier update --trust --defaults"
+)
 TAKE_THE_RELEASE = "git checkout --theirs -- "
 README_EDIT = (
     "Requires [uv](https://docs.astral.sh/uv/).\n",
