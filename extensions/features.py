@@ -374,6 +374,31 @@ class Feature:
         return [f"{self.module}.{spec.enum_class}" for spec in self.enum_fields]
 
     @property
+    def field_history_declarations(self) -> list[str]:
+        """The table model's lines naming what its fields were before their changes, if any.
+
+        Audit snapshots written before a change hold a field under an earlier name, or a value
+        of an earlier type (see ``renamed_fields`` and ``retyped_fields`` in ``base_model``).
+        """
+        declarations = []
+        if self.renamed_fields:
+            annotation = "ClassVar[Mapping[str, str]]"
+            declarations.append(f"renamed_fields: {annotation} = {self.renamed_fields!r}")
+        if self.retyped_fields:
+            annotation = "ClassVar[Mapping[str, tuple[str, str]]]"
+            declarations.append(f"retyped_fields: {annotation} = {self.retyped_fields!r}")
+        return declarations
+
+    @property
+    def earlier_names_declarations(self) -> list[str]:
+        """The audit model's line naming its table's names before the feature was renamed.
+
+        Older rows' hashes and action codes have them (``AuditBase.earlier_table_names``).
+        """
+        tables = self.earlier_audit_tables
+        return [f"earlier_table_names = {tables!r}"] if tables else []
+
+    @property
     def table_model_imports(self) -> list[str]:
         """Import lines the table model needs for its fields' types and columns."""
         return import_statements([*self.type_imports, *self.column_imports])
