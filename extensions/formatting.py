@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 from collections.abc import Mapping
+from types import ModuleType
 
 from jinja2 import TemplateRuntimeError, pass_context
 from jinja2.runtime import Context
@@ -75,26 +77,61 @@ def _options(package_name: str) -> list[str]:
 
 
 def format_python(source: str, package_name: str, name: str = "<template>") -> str:
-    """``source`` with its imports sorted and its code formatted, as the service's ruff would."""
-    options = _options(package_name)
-    steps = [
-        ["check", "--fix", "--select", "I,F401", "--exit-zero", "--quiet"],
-        ["format"],
-    ]
-    for step in steps:
-        done = subprocess.run(  # noqa: S603 - ruff's own binary, arguments are ours
-            [RUFF, *step, *options, "--stdin-filename", "generated.py", "-"],
-            input=source,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if done.returncode != 0:
-            raise TemplateRuntimeError(
-                f"{name} rendered code ruff can't read:\n{done.stderr.strip()}"
-            )
-        source = done.stdout
-    return source
+    """``source`` with its imports sorted and its code formatted, as the service's ruff would.
+
+    Unused imports go (F401), the rest are sorted (isort), then ``ruff format`` runs. The
+    same text with the same commands always comes out the same, so it is formatted once.
+    """
+    options = [*_options(package_name), "--stdin-filename", "generated.py", "-"]
+    fix = [RUFF, "check", "--fix", "--select", "I,F401", "--exit-zero", "--quiet", *options]
+    layout = [RUFF, "format", *options]
+    formatted = _formatted()
+    key = (*fix, *layout, source)
+    if key not in formatted:
+        if len(formatted) >= MAX_FORMATTED:
+            formatted.clear()
+        formatted[key] = _run(fix, layout, source, name)
+    return formatted[key]
+
+
+def _run(fix: list[str], layout: list[str], source: str, name: str) -> str:
+    # The two processes start together, the first's output piped into the second: a file
+    # waits for one start-up rather than two. Each reads all of its input before it writes,
+    # so writing the source, then reading the result, can't block either.
+    pipe = subprocess.PIPE
+    with (
+        subprocess.Popen(fix, stdin=pipe, stdout=pipe, text=True) as fixing,  # noqa: S603
+        subprocess.Popen(  # noqa: S603 - ruff's own binary, with our arguments only
+            layout, stdin=fixing.stdout, stdout=pipe, stderr=pipe, text=True
+        ) as formatting,
+    ):
+        if fixing.stdin is None or fixing.stdout is None:  # pragma: no cover - both piped
+            raise RuntimeError("ruff's pipes were not opened")
+        fixing.stdout.close()  # the formatter reads it now
+        fixing.stdin.write(source)
+        fixing.stdin.close()
+        result, problems = formatting.communicate()
+    if fixing.returncode != 0 or formatting.returncode != 0:
+        raise TemplateRuntimeError(f"{name} rendered code ruff can't read:\n{problems.strip()}")
+    return result
+
+
+# `copier update` renders the service's release twice and the new one once, each from a copy
+# of the template whose extensions load as a package of their own (copier_extension.py), so a
+# file the release doesn't change is the same text three times. The texts formatted so far are
+# kept in a module that every copy finds by its name.
+_FORMATTED_MODULE = "copier_backend_service_formatted_python"
+# A bound, for a process that renders many services (the template's tests).
+MAX_FORMATTED = 4096
+
+
+def _formatted() -> dict[tuple[str, ...], str]:
+    module = sys.modules.get(_FORMATTED_MODULE)
+    if module is None:
+        module = ModuleType(_FORMATTED_MODULE, "Python texts formatted by the template's ruff")
+        sys.modules[_FORMATTED_MODULE] = module
+    formatted: dict[tuple[str, ...], str] = vars(module).setdefault("formatted", {})
+    return formatted
 
 
 @pass_context

@@ -1,5 +1,6 @@
 """Generated Python is laid out by ruff as it renders, and templates hold no layout logic."""
 
+import importlib.util
 import re
 import tomllib
 from collections.abc import Callable
@@ -8,7 +9,7 @@ from pathlib import Path
 import pytest
 from jinja2 import Environment, TemplateRuntimeError
 
-from extensions import copier_extension
+from extensions import copier_extension, formatting
 from extensions.fields import field_assignment, import_statements, python_literal, python_tuple
 from extensions.formatting import format_python, ruff_settings
 from tests.conftest import TEMPLATE_ROOT
@@ -74,6 +75,31 @@ def test_the_render_lays_out_code_with_the_service_own_ruff_settings(
     assert settings["lint.isort.known-first-party"] == isort["known-first-party"]
     assert settings["lint.isort.section-order"] == isort["section-order"]
     assert settings["lint.isort.sections"] == isort["sections"]
+
+
+def test_a_text_is_formatted_once_for_every_copy_of_the_extensions(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # `copier update` loads each release's extensions from a copy of the template of its own.
+    spec = importlib.util.spec_from_file_location("another_copy", formatting.__file__)
+    assert spec is not None
+    assert spec.loader is not None
+    another_copy = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(another_copy)
+    source = "import os\nimport sys\nprint( sys.argv )\n"
+    first = format_python(source, "svc")
+    assert first == "import sys\n\nprint(sys.argv)\n"
+
+    def no_ruff(*_: object) -> str:
+        raise AssertionError("formatted again")
+
+    monkeypatch.setattr(formatting, "_run", no_ruff)
+    monkeypatch.setattr(another_copy, "_run", no_ruff)
+    assert format_python(source, "svc") == first
+    assert another_copy.format_python(source, "svc") == first
+    # Other settings are another layout: the service's package is a section of its own.
+    with pytest.raises(AssertionError, match="formatted again"):
+        format_python(source, "other_service")
 
 
 @pytest.mark.parametrize(
