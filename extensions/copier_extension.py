@@ -76,6 +76,7 @@ class BackendServiceExtension(Extension):
             "features_fingerprint": features.features_fingerprint,
             "load_features": features.load_features,
             "migrated_features": features.migrated_features,
+            "referenced_features": features.referenced_features,
             "retired_tables": features.retired_tables,
             "domains": features.domains,
             "revisions": features.revisions,

@@ -97,6 +97,9 @@ class Feature:
     removal: str | None = None
     # Each earlier name with the number of the last revision made under it, oldest first.
     earlier_names: tuple[tuple[str, int], ...] = ()
+    # The initial revision of each feature this one refers to (``ref``): its branch's base,
+    # which a migration adding the reference depends on (see ``check_references``).
+    target_revisions: tuple[tuple[str, str], ...] = ()
 
     @cached_property
     def fields(self) -> list[FieldSpec]:
@@ -318,8 +321,33 @@ class Feature:
 
     @property
     def create_example(self) -> dict[str, Any]:
-        """A create body with a value for every field."""
-        return {spec.name: spec.example_value() for spec in self.fields}
+        """A create body with a value for every field (an optional reference left out).
+
+        A reference's value is the shell variable of its target's id (``$CUSTOMER_ID``).
+        """
+        return {
+            spec.name: spec.example_value()
+            for spec in self.fields
+            if not (spec.is_reference and spec.optional)
+        }
+
+    @property
+    def example_variables(self) -> list[tuple[str, str]]:
+        """The shell variables of the examples' references (``CUSTOMER_ID``), and what each
+        holds the id of (``a customer``)."""
+        shown = {**self.create_example, **self.update_example}
+        variables = {
+            str(shown[spec.name]).removeprefix("$"): with_article(
+                (spec.target or "").replace("_", " ")
+            )
+            for spec in self.references
+            if spec.name in shown
+        }
+        if self.changeable_field.is_reference:
+            variables[str(self.update_example[self.changeable_field.name]).removeprefix("$")] = (
+                "another " + (self.changeable_field.target or "").replace("_", " ")
+            )
+        return list(variables.items())
 
     @property
     def update_example(self) -> dict[str, Any]:
@@ -329,13 +357,22 @@ class Feature:
 
     @property
     def create_example_json(self) -> str:
-        """:attr:`create_example` as JSON, on one line if it is short."""
-        return example_json(self.create_example)
+        """:attr:`create_example` as JSON, on one line if it is short.
+
+        Written inside single quotes in a shell command: a reference's variable closes and
+        reopens them (``"'"$CUSTOMER_ID"'"``), so that the shell puts in its value.
+        """
+        return self._in_single_quotes(example_json(self.create_example))
 
     @property
     def update_example_json(self) -> str:
-        """:attr:`update_example` as JSON, on one line if it is short."""
-        return example_json(self.update_example)
+        """:attr:`update_example` as JSON, on one line if it is short (as the create's)."""
+        return self._in_single_quotes(example_json(self.update_example))
+
+    def _in_single_quotes(self, body: str) -> str:
+        for variable, _ in self.example_variables:
+            body = body.replace(f'"${variable}"', f'"\'"${variable}"\'"')
+        return body
 
     @property
     def list_example_query(self) -> str:
@@ -346,7 +383,9 @@ class Feature:
         """
         params: dict[str, str] = {"sort": "-created_at"}
         changed = self.changeable_field.name
-        untouched = [spec for spec in self.filter_fields if spec.name != changed]
+        untouched = [
+            spec for spec in self.filter_fields if spec.name != changed and not spec.is_reference
+        ]
         if untouched:
             params[untouched[0].name] = query_value(self.create_example[untouched[0].name])
         elif self.filter_fields:
@@ -423,9 +462,53 @@ class Feature:
         """The field the generated tests change with PATCH: the first one that is not bool.
 
         Every field type has a changed value distinct from its samples, so any field works;
-        a text-like one makes the audit's old -> new values easiest to read.
+        a text-like one makes the audit's old -> new values easiest to read. A reference is
+        the last choice: its changed value is another row of its target.
         """
-        return next((spec for spec in self.fields if spec.type != "bool"), self.fields[0])
+        return next(
+            (spec for spec in self.fields if spec.type != "bool" and not spec.is_reference),
+            next((spec for spec in self.fields if not spec.refers_to_own_feature), self.fields[0]),
+        )
+
+    @property
+    def test_filter_field(self) -> FieldSpec | None:
+        """The field the generated tests filter the list on: the first one not a reference.
+
+        Every row the tests make refers to the same target rows: a filter on a reference
+        would match them all (the reference tests filter by it, with rows of their own).
+        """
+        fields = self.filter_fields
+        return next((spec for spec in fields if not spec.is_reference), next(iter(fields), None))
+
+    @property
+    def references(self) -> list[FieldSpec]:
+        """The feature's references to rows of other features (or of its own)."""
+        return [spec for spec in self.fields if spec.is_reference]
+
+    @property
+    def reference_declarations(self) -> list[str]:
+        """The table model's line saying what deleting each reference's target does to a row."""
+        if not self.references:
+            return []
+        policies = {spec.name: spec.on_delete for spec in self.references}
+        return [f"on_target_delete: ClassVar[Mapping[str, str]] = {policies!r}"]
+
+    def depends_on(self, specs: Iterable[FieldSpec]) -> tuple[str, ...]:
+        """The other branches' base revisions a migration adding ``specs`` depends on.
+
+        A reference's foreign key needs its target's table: whatever order ``alembic upgrade``
+        takes the branches in, the target's initial revision runs first.
+        """
+        revisions = dict(self.target_revisions)
+        return tuple(
+            dict.fromkeys(
+                revisions[spec.target]
+                for spec in specs
+                if spec.target is not None
+                and spec.target in revisions
+                and not spec.refers_to_own_feature
+            )
+        )
 
 
 @dataclass(frozen=True)
@@ -558,6 +641,18 @@ _LOADED: dict[str, list[Feature] | str] = {}
 _MAX_LOADED = 64
 
 
+def referenced_features(features: object) -> list[str]:
+    """The names of the features that the service's references point at, each once, sorted."""
+    return sorted(
+        {
+            spec.target
+            for feature in load_features(features)
+            for spec in feature.references
+            if spec.target is not None
+        }
+    )
+
+
 def load_features(features: object) -> list[Feature]:
     """Validate the ``features`` answer and return the features the service has now.
 
@@ -631,6 +726,9 @@ def _load_features(features: object) -> list[Feature]:
         loaded.append(_load_feature(position, item))
     if all(feature.removed for feature in loaded):
         raise FeatureError("features must keep at least one feature that is not removed")
+    check_references(loaded)
+    revisions = tuple((feature.name, feature.revision) for feature in loaded)
+    loaded = [replace(feature, target_revisions=revisions) for feature in loaded]
     # A removed feature's name stays taken: its tables and migrations are still there.
     names = [feature.name for feature in loaded]
     for name in names:
@@ -740,6 +838,67 @@ def _load_feature(position: int, item: object) -> Feature:
     except (FieldSpecError, FieldChangeError) as error:
         raise FeatureError(f"feature {name!r}: {error}") from None
     return feature
+
+
+def check_references(features: list[Feature]) -> None:
+    """Refuse references that can't be generated: unknown targets, required cycles.
+
+    A target is a feature the service has, named by its domain and name. Required references
+    may not form a cycle (a feature's own included): no row of it could ever be created
+    first. Optional ones may; so may any order of the features in the answer, as each
+    feature's migrations depend on its targets' (``Feature.depends_on``).
+
+    Raises:
+        FeatureError: the message names the feature, its field and the problem.
+    """
+    live = {feature.name: feature for feature in features if not feature.removed}
+    for feature in live.values():
+        for spec in feature.references:
+            target = live.get(spec.target or "")
+            if target is None:
+                known = ", ".join(f"{f.domain}.{f.name}" for f in live.values())
+                raise FeatureError(
+                    f"feature {feature.name!r}: field {spec.name!r} refers to "
+                    f"{spec.target_domain}.{spec.target}, which is not a feature of the service "
+                    f"(its features: {known})"
+                )
+            if target.domain != spec.target_domain:
+                raise FeatureError(
+                    f"feature {feature.name!r}: field {spec.name!r} refers to "
+                    f"{spec.target_domain}.{spec.target}, but {spec.target} is in the domain "
+                    f"{target.domain!r}: write ref({target.domain}.{target.name})"
+                )
+    required = {
+        name: [spec.target for spec in feature.references if not spec.optional]
+        for name, feature in live.items()
+    }
+    for name in live:
+        if cycle := _required_cycle(name, required):
+            raise FeatureError(
+                f"feature {name!r}: its required references form a cycle ("
+                + " -> ".join(cycle)
+                + "), so no row of it could be created first: make one of them optional "
+                "(add '?' after ref(...))"
+            )
+
+
+def _required_cycle(start: str, required: Mapping[str, list[str | None]]) -> list[str]:
+    """The first cycle of required references from ``start`` back to it, or ``[]``."""
+    path = [start]
+
+    def walk(name: str) -> list[str]:
+        for target in required.get(name, []):
+            if target == start:
+                return [*path, start]
+            if target is None or target in path:
+                continue
+            path.append(target)
+            if found := walk(target):
+                return found
+            path.pop()
+        return []
+
+    return walk(start)
 
 
 def earlier_names(name: str, renamed_from: object, changes: int) -> tuple[tuple[str, int], ...]:

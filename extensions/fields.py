@@ -7,6 +7,7 @@ Grammar (see the README)::
     TYPE     := str["(" maxlen ")"] | text["(" maxlen ")"] | int | float
               | decimal["(" precision "," scale ")"] | bool | date | datetime | uuid
               | enum "(" value ("|" value)* ")" | json
+              | ref "(" DOMAIN "." FEATURE ["," "on_delete=" (restrict|cascade)] ")"
     MODIFIER := unique | index
 
 Everything a template needs to know about a field (its Python annotation, its column, its
@@ -122,6 +123,11 @@ MAX_DECIMAL_PRECISION = 38
 # PostgreSQL truncates identifiers at 63 bytes; "ix_<feature>_audit_<field>" must fit.
 MAX_FIELD_NAME_LENGTH = 30
 
+# What deleting a referenced row does to the live rows that refer to it (soft deletes both):
+# ``restrict`` refuses the delete while they exist, ``cascade`` deletes them with it.
+ON_DELETE = ("restrict", "cascade")
+# The canonical text of the ids every entity has (``new_id`` in the generated service).
+ID_LENGTH = 36
 ENUM_VALUE = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$")
 DIGITS = re.compile(r"^[0-9]+$")
 _FIELD = re.compile(
@@ -820,6 +826,92 @@ class JsonType(FieldType):
         ]
 
 
+class RefType(FieldType):
+    """``ref(domain.feature[, on_delete=restrict|cascade])``: the id of another feature's row.
+
+    A foreign key to the target's table; its list index serves the filter, the target's child
+    collection and the integrity checks of the target's soft delete. The service checks that
+    the target is live on every write (a 422 otherwise) and applies ``on_delete``.
+    """
+
+    name = "ref"
+    python_name = "str"
+    dto_bound = "EntityId"
+    column = f"sa.String(length={ID_LENGTH})"
+    filterable = True
+    # Always indexed (its list index), and two rows may name the same target.
+    indexable = False
+    takes_default = False
+    examples = ("8c6a1c2e-3f4b-4d5e-9a6b-7c8d9e0f1a2b", "1f2e3d4c-5b6a-4798-8a7b-6c5d4e3f2a1b")
+
+    @classmethod
+    def parse_arguments(cls, name: str, args: str | None) -> dict[str, Any]:
+        usage = "ref(DOMAIN.FEATURE) or ref(DOMAIN.FEATURE, on_delete=restrict|cascade)"
+        if args is None or not args.strip():
+            raise FieldSpecError(f"field {name!r}: ref needs its target, e.g. {usage}")
+        target, *options = (part.strip() for part in args.split(","))
+        domain, dot, feature = target.partition(".")
+        if not dot or identifier_problem(domain, "domain") or identifier_problem(feature, "name"):
+            raise FieldSpecError(
+                f"field {name!r}: ref target {target!r} is not DOMAIN.FEATURE (snake_case "
+                f"names), e.g. {usage}"
+            )
+        on_delete = "restrict"
+        for option in options:
+            key, equals, value = (part.strip() for part in option.partition("="))
+            if key != "on_delete" or not equals or value not in ON_DELETE:
+                raise FieldSpecError(
+                    f"field {name!r}: ref option {option!r} is not on_delete=restrict or "
+                    "on_delete=cascade"
+                )
+            on_delete = value
+        if len(options) > 1:
+            raise FieldSpecError(f"field {name!r}: ref takes on_delete once, got ({args})")
+        return {"target_domain": domain, "target": feature, "on_delete": on_delete}
+
+    def bounds(self) -> list[str]:
+        # The pattern fixes the length too; a page's cursor, which carries the filter, needs
+        # it said (see cursor_max_length in dto_base).
+        return [f"max_length={ID_LENGTH}"]
+
+    def table_bounds(self) -> list[str]:
+        return [*self.bounds(), f'foreign_key="{self.spec.target}.id"']
+
+    def sample_source(self, n: str) -> str:
+        # A required one names the first of its target's rows that the tests make (see
+        # tests/factories.py), whatever ``n``; an optional one is left empty: the reference
+        # tests set it.
+        del n
+        if self.spec.optional:
+            return "None"
+        return f"TARGET_IDS[{quoted(self.spec.target or '')}][0]"
+
+    def changed_source(self) -> str:
+        return f"TARGET_IDS[{quoted(self.spec.target or '')}][1]"
+
+    def invalid_sources(self) -> list[str]:
+        # Not an id; an id in another spelling; an id no row has (the service's own check).
+        return [
+            quoted("not an id"),
+            "12345",
+            quoted(self.examples[0].replace("-", "")),
+            quoted("00000000-0000-4000-8000-000000000000"),
+        ]
+
+    def example(self, variant: int) -> Any:
+        # The id of a row of the target, as a shell variable the README sets before it; the
+        # second variant, another row's.
+        return f"${('', 'OTHER_')[variant]}{self.spec.target_variable}"
+
+    def changed_example(self) -> Any:
+        return self.example(1)
+
+    @property
+    def readme_type(self) -> str:
+        option = "" if self.spec.on_delete == "restrict" else ", on_delete=cascade"
+        return f"ref({self.spec.target_domain}.{self.spec.target}{option})"
+
+
 # The table: every type of the grammar, in the order the README and messages list them.
 FIELD_TYPES: dict[str, type[FieldType]] = {
     kind.name: kind
@@ -835,6 +927,7 @@ FIELD_TYPES: dict[str, type[FieldType]] = {
         UuidType,
         EnumType,
         JsonType,
+        RefType,
     )
 }
 TYPES = tuple(FIELD_TYPES)
@@ -858,6 +951,10 @@ class FieldSpec:
     precision: int | None = None
     scale: int | None = None
     choices: tuple[str, ...] = field(default_factory=tuple)
+    # A ref's target feature, its domain, and what deleting a target does (see ON_DELETE).
+    target: str | None = None
+    target_domain: str | None = None
+    on_delete: str | None = None
     # ``title<-name:str(120)``: the field was named ``name`` before the change that wrote this
     # list (see extensions/changes.py); the models and DTOs only ever use ``name``.
     renamed_from: str | None = field(default=None, compare=False)
@@ -868,6 +965,21 @@ class FieldSpec:
         return FIELD_TYPES[self.type](self)
 
     # -- Python side ---------------------------------------------------------------------
+
+    @property
+    def is_reference(self) -> bool:
+        """Whether the field holds the id of a row of another feature (or of its own)."""
+        return self.target is not None
+
+    @property
+    def target_variable(self) -> str:
+        """The shell variable the README's examples keep a target's id in: ``CUSTOMER_ID``."""
+        return f"{upper_snake(self.target or '')}_ID"
+
+    @property
+    def refers_to_own_feature(self) -> bool:
+        """Whether the field is a reference to a row of its own feature (a parent)."""
+        return self.target == self.owner
 
     @property
     def has_default(self) -> bool:

@@ -2,7 +2,7 @@
 
 Each one exercises a different part of the questions: the defaults; every field type and
 modifier, with names at their maximum length (which stretches every generated line); and
-several features in several domains given as a ``features`` list.
+several features in several domains given as a ``features`` list, which refer to each other.
 """
 
 from typing import Any
@@ -36,19 +36,34 @@ EVERY_FIELD_TYPE: dict[str, Any] = {
     ),
 }
 
+# References of each kind: optional to a feature declared after it (product's category),
+# to its own feature with cascade (a category's parent), required across domains (an order's
+# product).
 SEVERAL_FEATURES: dict[str, Any] = {
     "project_name": "Shop Service",
     "features": [
         {
             "domain": "catalog",
             "name": "product",
-            "fields": "name:str(120), sku:str(32):unique, price:decimal(10,2)",
+            "fields": (
+                "name:str(120), sku:str(32):unique, price:decimal(10,2), "
+                "category:ref(catalog.category)?"
+            ),
         },
-        {"domain": "catalog", "name": "category", "fields": "title:str(80), position:int=0"},
+        {
+            "domain": "catalog",
+            "name": "category",
+            "fields": (
+                "title:str(80), position:int=0, parent:ref(catalog.category, on_delete=cascade)?"
+            ),
+        },
         {
             "domain": "sales",
             "name": "purchase_order",
-            "fields": "status:enum(draft|placed|shipped)=draft, placed_on:date?, notes:text?",
+            "fields": (
+                "status:enum(draft|placed|shipped)=draft, placed_on:date?, notes:text?, "
+                "product:ref(catalog.product)"
+            ),
         },
     ],
 }

@@ -42,6 +42,7 @@ FIELD_OF_TYPE = {
     "uuid": "ref:uuid",
     "enum": "status:enum(draft|done)",
     "json": "details:json",
+    "ref": "customer:ref(sales.customer)",
 }
 DOTTED = re.compile(r"^[a-z_]+(\.[A-Za-z_]+)+$")
 
@@ -60,6 +61,7 @@ def test_types_are_the_keys_of_the_table_in_the_documented_order() -> None:
         "uuid",
         "enum",
         "json",
+        "ref",
     )
     assert all(kind.name == name for name, kind in FIELD_TYPES.items())
 
@@ -172,6 +174,7 @@ def test_import_lists_of_every_type() -> None:
             "DbStr",
             "DbUuid",
             "DecimalDigits",
+            "EntityId",
             "JsonDocument",
             "QueryBool",
             "QueryInt",

@@ -304,7 +304,7 @@ def test_null_defaults_need_an_optional_field(text: str) -> None:
 
 # -- Errors: every message names the offending field ----------------------------------------
 
-KNOWN_TYPES = "str, text, int, float, decimal, bool, date, datetime, uuid, enum, json"
+KNOWN_TYPES = "str, text, int, float, decimal, bool, date, datetime, uuid, enum, json, ref"
 NOT_SNAKE_CASE = (
     " is not a snake_case identifier "
     "(lower-case letters, digits and single underscores, starting with a letter)"

@@ -66,6 +66,31 @@ class TamperedEntryError(ConflictError):
     title: ClassVar[str] = "Audit entry tampered with"
 
 
+class StillReferencedError(ConflictError):
+    """A delete refused: live rows of another feature refer to the entity (``on_delete=restrict``)."""
+
+    kind: ClassVar[str] = "still-referenced"
+    title: ClassVar[str] = "Still referenced"
+
+
+class TargetNotLiveError(ConflictError):
+    """A restore or a revert would bring back a reference to a row that is deleted or gone."""
+
+    kind: ClassVar[str] = "reference-not-live"
+    title: ClassVar[str] = "Referenced row not live"
+
+
+class UnknownReferenceError(DomainError):
+    """A reference field names no live row of its target: the request's value is not valid."""
+
+    kind: ClassVar[str] = "unknown-reference"
+    title: ClassVar[str] = "Reference to no live row"
+
+    def __init__(self, message: str, field: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
 class PreconditionFailedError(DomainError):
     """The caller's version of the entity is not the current one: someone changed it first."""
 

@@ -13,6 +13,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import Connection, Dialect, Engine, event, text
@@ -337,7 +338,9 @@ def upgrade_schema(engine: Engine, runtime_role: str | None = None) -> SchemaUpg
         command.upgrade(config, "heads")
         if runtime_role:
             grants = grant_runtime_privileges(connection, runtime_role)
-        heads = MigrationContext.configure(connection).get_current_heads()
+        # At every branch's head now. The version table may list fewer: it leaves out a head
+        # that another depends on (the branch of a feature whose table a reference points at).
+        heads = ScriptDirectory.from_config(config).get_heads()
         lacking = lacking_in_database(schema_drift(connection))
     return SchemaUpgrade(
         applied=tuple(applied), heads=tuple(sorted(heads)), lacking=lacking, grants=grants

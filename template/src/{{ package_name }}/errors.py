@@ -32,6 +32,7 @@ from shared.errors import (
     PreconditionFailedError,
     PreconditionRequiredError,
     UnavailableError,
+    UnknownReferenceError,
 )
 from shared.logging.logger import get_logger
 
@@ -57,6 +58,7 @@ STATUS_BY_ERROR: dict[type[DomainError], HTTPStatus] = {
     PreconditionFailedError: HTTPStatus.PRECONDITION_FAILED,
     PreconditionRequiredError: HTTPStatus.PRECONDITION_REQUIRED,
     UnavailableError: HTTPStatus.SERVICE_UNAVAILABLE,
+    UnknownReferenceError: HTTPStatus.UNPROCESSABLE_ENTITY,
 }
 
 logger = get_logger(__name__)
@@ -193,6 +195,10 @@ def domain_error_response(error: DomainError) -> JSONResponse:
         extensions["current_version"] = error.current_version
     elif isinstance(error, UnavailableError):
         headers["Retry-After"] = RETRY_AFTER_SECONDS
+    elif isinstance(error, UnknownReferenceError):
+        # Where the value is, as a request's validation errors say it: one shape for clients.
+        problem_at = {"loc": ["body", error.field], "msg": str(error), "type": error.kind}
+        extensions["errors"] = [problem_at]
     kind = (error.kind, error.title)
     return problem(status, str(error), headers=headers, kind=kind, **extensions)
 

@@ -393,9 +393,11 @@ def test_extreme_values_of_every_field_type_verify_after_the_round_trip(
     entity = feature.create(client, auth_headers, 0)
     url = feature.item_url(entity["id"])
     schema = feature.api.service.update_model.model_json_schema()["properties"]
+    # A reference's values are its target's ids, not edges of a type (test_references).
+    references = {reference.field for reference in feature.api.service.references}
     sent = 0
     for field, field_schema in schema.items():
-        for value in extreme_values(field_schema):
+        for value in extreme_values(field_schema) if field not in references else []:
             response = client.patch(url, json={field: value}, headers=auth_headers)
             assert response.status_code == 200, (field, value, response.text)
             sent += 1

@@ -201,6 +201,11 @@ def _uuid_text(value: Any) -> Any:
     raise PydanticCustomError("uuid_format", msg)
 
 
+def _entity_id_text(value: Any) -> Any:
+    # Ids are stored as new_id() writes them: a reference in capitals would match no row.
+    return str(_uuid_text(value)).lower()
+
+
 def _json_integer(value: Any) -> Any:
     # A body's int: a JSON number without a fraction (JSON Schema counts 5.0 as an integer),
     # never a string or a bool.
@@ -297,6 +302,8 @@ DbDateTime = Annotated[AwareDatetime, BeforeValidator(_iso_datetime_text), After
 DbDate = Annotated[date, BeforeValidator(_iso_date_text)]
 # Bodies, filters and path ids alike: the one spelling the pattern shows.
 DbUuid = Annotated[UUID, BeforeValidator(_uuid_text), Described(pattern=UUID_PATTERN)]
+# Another row's id (a reference): its one spelling, in the lower case ids are stored in.
+EntityId = Annotated[str, BeforeValidator(_entity_id_text), Described(pattern=UUID_PATTERN)]
 # The bounds come before the parsers that wrap them, so that the description shows them.
 DbInt = Annotated[int, Field(ge=INT_MIN, le=INT_MAX), BeforeValidator(_json_integer)]
 # Strict: a JSON integer is a float too, a string is not.

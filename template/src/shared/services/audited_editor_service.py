@@ -14,7 +14,7 @@ import json
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Context, Decimal
 from enum import StrEnum
@@ -34,10 +34,11 @@ from shared.db.repositories.audit_repository.audit_repository import (
     AuditRepository,
 )
 from shared.db.repositories.repository import Repository
-from shared.db.repositories.table_repository import TableRepository
+from shared.db.repositories.table_repository import ConditionsNotMetError, TableRepository
 from shared.db.transaction import after_commit, transaction
 from shared.errors import (
     ConflictError,
+    DomainError,
     GoneError,
     HookContractError,
     MissingPerformerError,
@@ -45,13 +46,26 @@ from shared.errors import (
     NotFoundError,
     PreconditionFailedError,
     SnapshotMismatchError,
+    StillReferencedError,
     TamperedEntryError,
+    TargetNotLiveError,
     UniqueValueTakenError,
+    UnknownReferenceError,
 )
 from shared.logging.context import RequestContext
 from shared.logging.logger import get_logger
 from shared.models.dto_base import InputDTO, ListQuery, PageQuery, UpdateDTO
 from shared.models.minimal_user import MinimalUser
+from shared.services.references import (
+    CASCADE,
+    Reference,
+    count_live_referrers,
+    live_referrers,
+    live_target,
+    lock_for_delete,
+    references_of,
+    target_problem,
+)
 
 EntityT = TypeVar("EntityT", bound=EntityBase)
 AuditT = TypeVar("AuditT", bound=AuditBase)
@@ -77,6 +91,17 @@ HOOK_PARAMETERS = {
 # The columns every entity has (id, version, timestamps): a snapshot holds them beside the
 # feature's own fields, and a revert never sets them from it.
 ENTITY_COLUMNS = frozenset(EntityBase.model_fields)
+# How a reference to a row that is not live is refused: a request's new value is not valid
+# (422); a restore or a revert that would bring one back conflicts with the stored data (409).
+ReferenceRefusal = Callable[[str, str], DomainError]
+
+
+def _unknown_reference(message: str, field: str) -> DomainError:
+    return UnknownReferenceError(message, field)
+
+
+def _target_not_live(message: str, field: str) -> DomainError:
+    return TargetNotLiveError(f"{message}: restore it first, or change {field}")
 
 
 @dataclass(frozen=True)
@@ -154,6 +179,10 @@ class AuditedEditorService(Generic[EntityT, AuditT, CreateT, UpdateT]):
     # The kinds of the feature's own audited commands (``perform``): ("PLACED",) is recorded
     # as PRODUCT_PLACED.
     extra_actions: ClassVar[tuple[str, ...]] = ()
+    # The feature's references to rows of other features (its table's foreign keys).
+    references: ClassVar[tuple[Reference, ...]] = ()
+    # Every feature's service by its table's name: a delete finds the rows that refer to it.
+    by_table: ClassVar[dict[str, type["AuditedEditorService[Any, Any, Any, Any]"]]] = {}
 
     # The feature's repository classes, which its service names (``repository_type =
     # ProductRepository``); each service makes one of each with its session.
@@ -177,7 +206,8 @@ class AuditedEditorService(Generic[EntityT, AuditT, CreateT, UpdateT]):
         arguments = next(
             (
                 get_args(base)
-                for base in getattr(cls, "__orig_bases__", ())
+                # Its own bases only: a subclass made by type() would find its parent's.
+                for base in cls.__dict__.get("__orig_bases__", ())
                 if get_origin(base) is AuditedEditorService
             ),
             None,
@@ -194,6 +224,8 @@ class AuditedEditorService(Generic[EntityT, AuditT, CreateT, UpdateT]):
         cls.entity_model, cls.audit_model, cls.create_model, cls.update_model = arguments
         cls.name = str(cls.entity_model.__tablename__)
         cls.noun = cls.name.replace("_", " ")
+        cls.references = references_of(cls.entity_model)
+        AuditedEditorService.by_table[cls.name] = cls
         _adapt_hooks(cls)
         _check_extra_actions(cls)
         standard = cls.audit_actions()
@@ -217,6 +249,18 @@ class AuditedEditorService(Generic[EntityT, AuditT, CreateT, UpdateT]):
         if missing:
             msg = f"{standard.__name__} lacks the action codes {', '.join(missing)}"
             raise TypeError(msg)
+
+    @classmethod
+    def referrers(
+        cls,
+    ) -> list[tuple[type["AuditedEditorService[Any, Any, Any, Any]"], Reference]]:
+        """The features whose references point at this one's rows, with each reference."""
+        return [
+            (service, reference)
+            for service in AuditedEditorService.by_table.values()
+            for reference in service.references
+            if reference.target == cls.name
+        ]
 
     @classmethod
     def audit_actions(cls) -> type[StrEnum]:
@@ -429,18 +473,26 @@ class AuditedEditorService(Generic[EntityT, AuditT, CreateT, UpdateT]):
 
     # -- Changes --------------------------------------------------------------------------
 
-    def create(self, data: CreateT, created_by_user: MinimalUser) -> EntityT:
+    def create(
+        self, data: CreateT, created_by_user: MinimalUser, *, entity_id: str | None = None
+    ) -> EntityT:
         """Create an entity and its CREATED audit row.
+
+        ``entity_id`` keeps an id made elsewhere (an import's, a test's known row); by default
+        the entity gets a new one.
 
         Raises:
             UniqueValueTakenError: a unique field's value is taken.
+            UnknownReferenceError: a reference names no live row of its target.
         """
         values = self._as_stored(data.model_dump())
         with self._naming_conflicts(values), transaction(self.session):
             self.validate_create(values, created_by_user)
             # One moment for the whole change: created, last updated, and audited then.
             now = utc_now()
-            entity = self.repository.model(**values, created_at=now, updated_at=now)
+            entity = self.repository.model(
+                **values, id=entity_id or new_id(), created_at=now, updated_at=now
+            )
             self._write(entity, "CREATED", created_by_user, now=now)
         self._log(entity.id, "created", created_by_user)
         return entity
@@ -460,6 +512,7 @@ class AuditedEditorService(Generic[EntityT, AuditT, CreateT, UpdateT]):
         Raises:
             NotFoundError: no live entity has this id.
             UniqueValueTakenError: a unique field's new value is taken.
+            UnknownReferenceError: a reference's new value names no live row of its target.
             PreconditionFailedError: the entity is at another version, or another writer
                 changed it first.
         """
@@ -485,8 +538,13 @@ class AuditedEditorService(Generic[EntityT, AuditT, CreateT, UpdateT]):
     ) -> EntityT:
         """Soft-delete an entity: it leaves lists and reads, its row and trail stay.
 
+        Rows of other features that refer to it follow their reference's ``on_delete``:
+        ``restrict`` refuses the delete while live ones do; ``cascade`` soft-deletes them in
+        the same transaction, each audited, every audit row under the change's request id.
+
         Raises:
             NotFoundError: no live entity has this id.
+            StillReferencedError: live rows refer to it through a ``restrict`` reference.
             PreconditionFailedError: the entity is at another version, or another writer
                 changed it first.
         """
@@ -494,6 +552,7 @@ class AuditedEditorService(Generic[EntityT, AuditT, CreateT, UpdateT]):
             entity = self.get(entity_id)
             self._check_version(entity, expected_versions)
             self.validate_delete(entity, deleted_by_user)
+            self._delete_referrers(entity, deleted_by_user)
             before = self._fields(entity)
             now = utc_now()
             entity.deleted_at = now
@@ -512,6 +571,7 @@ class AuditedEditorService(Generic[EntityT, AuditT, CreateT, UpdateT]):
         Raises:
             NotFoundError: no entity has this id.
             NotDeletedError: the entity is not deleted.
+            TargetNotLiveError: a reference of the entity points at a row that is deleted.
             PreconditionFailedError: the entity is at another version, or another writer
                 changed it first.
         """
@@ -524,7 +584,9 @@ class AuditedEditorService(Generic[EntityT, AuditT, CreateT, UpdateT]):
             self.validate_restore(entity, restored_by_user)
             before = self._fields(entity)
             entity.deleted_at = None
-            self._write(entity, "RESTORED", restored_by_user, before=before)
+            self._write(
+                entity, "RESTORED", restored_by_user, before=before, refusal=_target_not_live
+            )
         self._log(entity_id, "restored", restored_by_user)
         return entity
 
@@ -547,6 +609,8 @@ class AuditedEditorService(Generic[EntityT, AuditT, CreateT, UpdateT]):
             SnapshotMismatchError: the snapshot no longer fits the entity's current fields.
             TamperedEntryError: the entry was changed after it was written.
             UniqueValueTakenError: a unique field's restored value is taken.
+            TargetNotLiveError: a reference it would bring back points at a row that is
+                deleted or gone.
             PreconditionFailedError: the entity is at another version, or another writer
                 changed it first.
         """
@@ -579,7 +643,14 @@ class AuditedEditorService(Generic[EntityT, AuditT, CreateT, UpdateT]):
                 before = self._fields(entity)
                 _assign(entity, updates)
                 self._write(
-                    entity, "UPDATED", reverted_by_user, before=before, note=note, also=restored
+                    entity,
+                    "UPDATED",
+                    reverted_by_user,
+                    before=before,
+                    note=note,
+                    also=restored,
+                    refusal=_target_not_live,
+                    every_reference=restoring,
                 )
         if updates or restoring:
             self._log(
@@ -731,12 +802,16 @@ class AuditedEditorService(Generic[EntityT, AuditT, CreateT, UpdateT]):
         now: datetime | None = None,
         note: str | None = None,
         also: dict[str, Any] | None = None,
+        refusal: ReferenceRefusal = _unknown_reference,
+        every_reference: bool = False,
     ) -> None:
         """Write a change to ``entity`` and its audit row, with the hooks around them.
 
         ``before`` holds the feature's fields as stored (None for a new entity): the audit
         row's changes are the fields that differ from it once ``prepare_change`` has run, plus
-        ``also``. The flush bumps the version.
+        ``also``. The flush bumps the version. The targets of the references it sets (all of
+        them, for a new entity, a restore or ``every_reference``) must be live rows, or
+        ``refusal`` says why not.
 
         Raises:
             MissingPerformerError: ``user`` has an empty id or name (the change rolls back).
@@ -752,9 +827,13 @@ class AuditedEditorService(Generic[EntityT, AuditT, CreateT, UpdateT]):
         _assign(entity, _differences(fields, self._as_stored(fields)))
         changes = None
         if before is not None:
+            every_reference = every_reference or kind == "RESTORED"
+            self._check_targets(entity, None if every_reference else before, refusal)
             changes = {**_old_and_new(before, self._fields(entity)), **(also or {})}
             entity.touch(now)
-        self.repository.add(entity)
+            self.repository.add(entity)
+        else:
+            self._insert_referring(entity, refusal)
         self._record(entity, action, user, changes or None, note)
         written = entity.model_dump()
         self.after_change(entity, action, user)
@@ -764,6 +843,70 @@ class AuditedEditorService(Generic[EntityT, AuditT, CreateT, UpdateT]):
                 "its audit row was written: set fields in prepare_change instead"
             )
             raise HookContractError(msg)
+
+    def _insert_referring(self, entity: EntityT, refusal: ReferenceRefusal) -> None:
+        """Insert a new entity, if the targets of its references are live rows.
+
+        The INSERT itself checks them: a create pays no query for its references. Only a
+        refused one reads them, to say which and why.
+        """
+        targets = [
+            live_target(reference, target_id)
+            for reference in self.references
+            if (target_id := getattr(entity, reference.field)) is not None
+        ]
+        try:
+            self.repository.add(entity, requires=targets)
+        except ConditionsNotMetError as error:
+            self._check_targets(entity, None, refusal)
+            # Live now, not when the insert ran: a concurrent change of a target, finished.
+            msg = f"a row this {self.noun} refers to changed while it was written: try again"
+            raise ConflictError(msg) from error
+
+    def _check_targets(
+        self, entity: EntityT, before: dict[str, Any] | None, refusal: ReferenceRefusal
+    ) -> None:
+        """Refuse a reference to a row that is not live: those set since ``before``, or all."""
+        # The entity's pending change is written after the check, with its version bump.
+        with self.session.no_autoflush:
+            for reference in self.references:
+                target_id = getattr(entity, reference.field)
+                unchanged = before is not None and before[reference.field] == target_id
+                if target_id is None or unchanged:
+                    continue
+                if problem := target_problem(self.session, reference, target_id):
+                    raise refusal(f"{reference.field}: {problem}", reference.field)
+
+    def _delete_referrers(self, entity: EntityT, user: MinimalUser) -> None:
+        """Apply each referring feature's ``on_delete`` to the live rows referring to ``entity``.
+
+        Raises:
+            StillReferencedError: live rows refer to it through a ``restrict`` reference.
+        """
+        referrers = self.referrers()
+        if not referrers:
+            return
+        lock_for_delete(self.session, self.name, entity.id)
+        for service, reference in referrers:
+            if reference.on_delete != CASCADE:
+                count = count_live_referrers(self.session, reference, entity.id)
+                if count:
+                    msg = (
+                        f"{self.noun} {entity.id} is referred to by {count} live "
+                        f"{service.noun} row(s) ({reference.owner}.{reference.field}, "
+                        "on_delete=restrict): delete them or change their "
+                        f"{reference.field} first"
+                    )
+                    raise StillReferencedError(msg)
+        for service, reference in referrers:
+            if reference.on_delete == CASCADE:
+                ids = live_referrers(self.session, reference, entity.id)
+                if ids and self.origin.request_id is None:
+                    # One change: every row it deletes carries the same id in its audit row.
+                    self.origin = replace(self.origin, request_id=new_id())
+                cascade = service(self.session, self.origin)
+                for referrer_id in ids:
+                    cascade.delete(referrer_id, user)
 
     def _record(
         self,

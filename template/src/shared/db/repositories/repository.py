@@ -1,7 +1,9 @@
 """The repository every feature's entity table gets: add, find and list. Never commits."""
 
+from collections.abc import Sequence
 from typing import TypeVar
 
+from sqlalchemy import ColumnElement
 from sqlmodel import col, select
 
 from shared.db.models.base_model import EntityBase
@@ -14,9 +16,15 @@ EntityT = TypeVar("EntityT", bound=EntityBase)
 class Repository(TableRepository[EntityT]):
     """Rows of one entity table. A feature's repository names the table and adds its queries."""
 
-    def add(self, entity: EntityT) -> EntityT:
-        """Stage a new or changed row and flush it."""
-        return self._write(entity)
+    def add(self, entity: EntityT, requires: Sequence[ColumnElement[bool]] = ()) -> EntityT:
+        """Write a new row, or flush a changed one.
+
+        A new row is written only if the conditions ``requires`` hold when it is.
+
+        Raises:
+            ConditionsNotMetError: a condition did not hold; the new row was not written.
+        """
+        return self._write(entity, requires)
 
     def get(self, entity_id: str) -> EntityT | None:
         """Return the row with this id, soft-deleted or not."""

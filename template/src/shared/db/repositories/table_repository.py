@@ -1,14 +1,20 @@
 """What every repository is: one table's rows on a session, found by the table it declares."""
 
+from collections.abc import Sequence
 from typing import Any, ClassVar, Generic, TypeVar
 
-from sqlalchemy import Table, and_, inspect, tuple_
+from sqlalchemy import ColumnElement, Table, and_, cast, inspect, literal, tuple_
+from sqlalchemy import select as core_select
 from sqlmodel import Session, SQLModel, func, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from shared.models.dto_base import PageQuery
 
 ModelT = TypeVar("ModelT", bound=SQLModel)
+
+
+class ConditionsNotMetError(Exception):
+    """A new row was not written: a condition it was inserted under did not hold."""
 
 
 class TableRepository(Generic[ModelT]):
@@ -40,21 +46,24 @@ class TableRepository(Generic[ModelT]):
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def _write(self, row: ModelT) -> ModelT:
+    def _write(self, row: ModelT, requires: Sequence[ColumnElement[bool]] = ()) -> ModelT:
         """Write a new row, or flush a changed one: either way the database checks it now.
+
+        A new row is written only if every condition of ``requires`` holds, in the INSERT
+        itself (see ``_insert_values``); a changed one ignores them.
 
         The row is not read back: every value it holds was made in Python (ids, timestamps and
         versions included, see ``EntityBase``) in the form the database stores, so a reload
         would only cost a round trip.
         """
         if inspect(row).transient:
-            self._insert(row)
+            self._insert(row, requires)
         else:
             self.session.add(row)
             self.session.flush()
         return row
 
-    def _insert(self, row: ModelT) -> None:
+    def _insert(self, row: ModelT, requires: Sequence[ColumnElement[bool]] = ()) -> None:
         """INSERT a new row with one Core statement, in the session's transaction.
 
         The ORM's flush of a new row (tracking its state, ordering the unit of work, reading
@@ -69,15 +78,44 @@ class TableRepository(Generic[ModelT]):
             for column in table.columns
             if (value := getattr(row, column.key)) is not None or column.server_default is None
         }
-        self._insert_values(values)
+        self._insert_values(values, requires)
 
-    def _insert_values(self, values: dict[str, Any]) -> None:
+    def _insert_values(
+        self, values: dict[str, Any], requires: Sequence[ColumnElement[bool]] = ()
+    ) -> None:
         """INSERT one row of the table holding ``values``, in the session's transaction.
 
         Columns left out get their database default, or NULL: no model default is applied.
+        With ``requires``, the statement is ``INSERT ... SELECT <values> WHERE <conditions>``:
+        the conditions (a referenced row is live, say) are checked by the write itself, with
+        no query before it.
+
+        Raises:
+            ConditionsNotMetError: a condition did not hold; nothing was written.
         """
         table: Table = self.model.__table__  # type: ignore[attr-defined]
-        self.session.connection().execute(table.insert(), values)
+        connection = self.session.connection()
+        if not requires:
+            connection.execute(table.insert(), values)
+            return
+        # PostgreSQL types a SELECT's parameters from nothing: each is cast to its column's
+        # type. SQLite keeps values as they are bound (a CAST would change their storage).
+        selected: list[ColumnElement[Any]] = [
+            literal(value, table.c[name].type) for name, value in values.items()
+        ]
+        if connection.dialect.name == "postgresql":
+            selected = [
+                cast(value, table.c[name].type)
+                for name, value in zip(values, selected, strict=True)
+            ]
+        statement = table.insert().from_select(
+            list(values), core_select(*selected).where(*requires)
+        )
+        # An INSERT's row count is kept only when asked for (psycopg reports none otherwise).
+        written = connection.execute(statement, execution_options={"preserve_rowcount": True})
+        if written.rowcount != 1:
+            msg = f"no {table.name} row written: a condition of its insert did not hold"
+            raise ConditionsNotMetError(msg)
 
     def _page(
         self, statement: SelectOfScalar[ModelT], query: PageQuery
