@@ -851,9 +851,9 @@ class AuditedEditorService(Generic[EntityT, AuditT, CreateT, UpdateT]):
         refused one reads them, to say which and why.
         """
         targets = [
-            live_target(reference, target_id)
+            live_target(reference)
             for reference in self.references
-            if (target_id := getattr(entity, reference.field)) is not None
+            if getattr(entity, reference.field) is not None
         ]
         try:
             self.repository.add(entity, requires=targets)

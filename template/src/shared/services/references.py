@@ -13,9 +13,10 @@ that refer to it: a new reference and a delete of its target never both commit.
 """
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, exists, func, select
+from sqlalchemy import ColumnElement, Table, bindparam, exists, func, select
 from sqlmodel import Session, SQLModel
 
 RESTRICT = "restrict"
@@ -66,13 +67,16 @@ def target_problem(session: Session, reference: Reference, target_id: str) -> st
     return None
 
 
-def live_target(reference: Reference, target_id: str) -> ColumnElement[bool]:
-    """The condition that ``target_id`` is a live row of the reference's target.
+@lru_cache(maxsize=256)
+def live_target(reference: Reference) -> ColumnElement[bool]:
+    """The condition that a new row's value of ``reference`` is a live row of its target.
 
     A new row is inserted under it (``INSERT ... SELECT ... WHERE``): the check costs no
     statement of its own, and shares a lock on the target's row as ``target_problem`` does.
+    It reads the value as the insert binds it, ``bindparam(field)``.
     """
     table = _table(reference.target)
+    target_id = bindparam(reference.field, type_=table.c.id.type)
     live = select(table.c.id).where(table.c.id == target_id, table.c.deleted_at.is_(None))
     return exists(live.with_for_update(read=True))
 

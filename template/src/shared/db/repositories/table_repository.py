@@ -1,9 +1,10 @@
 """What every repository is: one table's rows on a session, found by the table it declares."""
 
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any, ClassVar, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, Table, and_, cast, inspect, literal, tuple_
+from sqlalchemy import ColumnElement, Insert, Table, and_, bindparam, cast, inspect, tuple_
 from sqlalchemy import select as core_select
 from sqlmodel import Session, SQLModel, func, select
 from sqlmodel.sql.expression import SelectOfScalar
@@ -88,7 +89,7 @@ class TableRepository(Generic[ModelT]):
         Columns left out get their database default, or NULL: no model default is applied.
         With ``requires``, the statement is ``INSERT ... SELECT <values> WHERE <conditions>``:
         the conditions (a referenced row is live, say) are checked by the write itself, with
-        no query before it.
+        no query before it. A condition names the row's values as ``bindparam(column)``.
 
         Raises:
             ConditionsNotMetError: a condition did not hold; nothing was written.
@@ -98,21 +99,13 @@ class TableRepository(Generic[ModelT]):
         if not requires:
             connection.execute(table.insert(), values)
             return
-        # PostgreSQL types a SELECT's parameters from nothing: each is cast to its column's
-        # type. SQLite keeps values as they are bound (a CAST would change their storage).
-        selected: list[ColumnElement[Any]] = [
-            literal(value, table.c[name].type) for name, value in values.items()
-        ]
-        if connection.dialect.name == "postgresql":
-            selected = [
-                cast(value, table.c[name].type)
-                for name, value in zip(values, selected, strict=True)
-            ]
-        statement = table.insert().from_select(
-            list(values), core_select(*selected).where(*requires)
+        statement = _conditional_insert(
+            table, tuple(values), tuple(requires), connection.dialect.name
         )
         # An INSERT's row count is kept only when asked for (psycopg reports none otherwise).
-        written = connection.execute(statement, execution_options={"preserve_rowcount": True})
+        written = connection.execute(
+            statement, values, execution_options={"preserve_rowcount": True}
+        )
         if written.rowcount != 1:
             msg = f"no {table.name} row written: a condition of its insert did not hold"
             raise ConditionsNotMetError(msg)
@@ -173,3 +166,25 @@ class TableRepository(Generic[ModelT]):
         if nulls_come_after_values:
             return [after_in_nulls]
         return [after_in_nulls, first.is_not(None)]
+
+
+@lru_cache(maxsize=256)
+def _conditional_insert(
+    table: Table,
+    columns: tuple[str, ...],
+    requires: tuple[ColumnElement[bool], ...],
+    dialect: str,
+) -> Insert:
+    """``INSERT INTO table (columns) SELECT :column, ... WHERE requires``, built once.
+
+    PostgreSQL types a SELECT's parameters from nothing: each is cast to its column's type.
+    SQLite keeps values as they are bound (a CAST would change how it stores them).
+    """
+    selected: list[ColumnElement[Any]] = [
+        bindparam(name, type_=table.c[name].type) for name in columns
+    ]
+    if dialect == "postgresql":
+        selected = [
+            cast(value, table.c[name].type) for name, value in zip(columns, selected, strict=True)
+        ]
+    return table.insert().from_select(list(columns), core_select(*selected).where(*requires))
