@@ -282,6 +282,14 @@ class FieldChanges:
         altered: list[ColumnChange] = []
         for spec in self.added:
             if not spec.has_default:
+                if not downgrade and spec.is_reference:
+                    shape = _spec_text(spec)
+                    msg = (
+                        f"field {spec.name!r} is a required reference, and the rows stored "
+                        f"already refer to nothing: add it optional ({spec.name}:{shape}?), set "
+                        "it on every row, then make it required in a later change"
+                    )
+                    raise FieldChangeError(msg)
                 if not downgrade:
                     shape = _spec_text(replace(spec, default=NO_DEFAULT, unique=False, index=False))
                     msg = (
@@ -409,6 +417,20 @@ class FieldChanges:
                 )
                 raise FieldChangeError(msg)
             return None
+        if old.type == "ref" and new.type == "ref":
+            if (old.target_domain, old.target) != (new.target_domain, new.target):
+                msg = (
+                    f"field {new.name!r}: a reference keeps its target ({old.target_domain}."
+                    f"{old.target}); add a new field for {new.target_domain}.{new.target}"
+                )
+                raise FieldChangeError(msg)
+            if new.name != old.name:
+                msg = (
+                    f"field {new.name!r}: renaming a reference isn't supported (its foreign key "
+                    "is named after it); add a new field instead"
+                )
+                raise FieldChangeError(msg)
+            return None
         allowed = LOSSLESS_TYPE_CHANGES
         if downgrade:
             allowed = allowed | {(after, before) for before, after in LOSSLESS_TYPE_CHANGES}
@@ -496,6 +518,9 @@ def _spec_text(spec: FieldSpec) -> str:
         args = "({},{})".format(*spec.decimal_shape)
     elif spec.type == "enum":
         args = f"({'|'.join(spec.choices)})"
+    elif spec.type == "ref":
+        cascade = ", on_delete=cascade" if spec.on_delete == "cascade" else ""
+        args = f"({spec.target_domain}.{spec.target}{cascade})"
     text = spec.type + args + ("?" if spec.optional else "")
     text += ":unique" if spec.unique else ":index" if spec.index else ""
     if spec.default is not NO_DEFAULT:

@@ -126,3 +126,60 @@ def test_a_cycle_through_an_optional_reference_is_fine() -> None:
         feature("s", "buyer", "first_order:ref(s.order)?"),
     ]
     assert features_problem(features) == ""
+
+
+def changed(history: str, fields: str) -> list[dict[str, Any]]:
+    """An answer whose invoice changed from ``history`` to ``fields``, beside two targets."""
+    return [
+        feature("sales", "customer", "name:str"),
+        feature("sales", "client", "name:str"),
+        {**feature("sales", "invoice", fields), "history": [history]},
+    ]
+
+
+def test_a_reference_added_to_a_live_feature_is_a_revision_with_its_foreign_key() -> None:
+    answer = changed("number:int", "number:int, customer:ref(sales.customer)?")
+    *_, invoice = load_features(answer)
+    [revision] = invoice.revisions
+    assert [spec.name for spec in revision.upgrade.added_columns] == ["customer"]
+    assert invoice.depends_on(revision.added_columns) == ("customer_0001",)
+
+
+@pytest.mark.parametrize(
+    ("history", "fields", "message"),
+    [
+        (
+            "number:int",
+            "number:int, customer:ref(sales.customer)",
+            "field 'customer' is a required reference, and the rows stored already refer to "
+            "nothing: add it optional (customer:ref(sales.customer)?)",
+        ),
+        (
+            "number:int, customer:ref(sales.customer)?",
+            "number:int, customer:ref(sales.client)?",
+            "a reference keeps its target (sales.customer); add a new field for sales.client",
+        ),
+        (
+            "number:int, customer:ref(sales.customer)?",
+            "number:int, buyer<-customer:ref(sales.customer)?",
+            "field 'buyer': renaming a reference isn't supported",
+        ),
+    ],
+)
+def test_a_change_of_references_that_has_no_migration_is_refused(
+    history: str, fields: str, message: str
+) -> None:
+    assert message in features_problem(changed(history, fields))
+
+
+def test_on_delete_may_change_without_a_change_of_the_table() -> None:
+    answer = changed(
+        "number:int, customer:ref(sales.customer)?",
+        "number:int, customer:ref(sales.customer, on_delete=cascade)?",
+    )
+    *_, invoice = load_features(answer)
+    [revision] = invoice.revisions
+    assert revision.upgrade.empty
+    assert invoice.reference_declarations == [
+        "on_target_delete: ClassVar[Mapping[str, str]] = {'customer': 'cascade'}"
+    ]
