@@ -21,15 +21,11 @@ import argparse
 import importlib
 import statistics
 import sys
-import tempfile
 import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
-from sqlalchemy import Engine, create_engine, text
+# A migrated database of the run's own (a temporary SQLite file, or a schema of the URL).
+from audit_costs import fresh_engine
 from sqlmodel import Session
 
 BLOCK = 50
@@ -42,31 +38,6 @@ def parse_arguments() -> argparse.Namespace:
     parser.add_argument("--feature", default="purchase_order", help="A feature with references.")
     parser.add_argument("--creates", type=int, default=1000, help="Creates per mode.")
     return parser.parse_args()
-
-
-@contextmanager
-def fresh_engine(url: str | None, migrate: Any) -> Iterator[Engine]:
-    """A migrated database of its own: a temporary SQLite file, or a schema of ``url``."""
-    if not url:
-        with tempfile.TemporaryDirectory() as folder:
-            engine = create_engine(f"sqlite:///{folder}/bench.db")
-            migrate(engine)
-            yield engine
-            engine.dispose()
-        return
-    schema = f"bench_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(url)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    engine = create_engine(url, connect_args={"options": f"-csearch_path={schema}"})
-    try:
-        migrate(engine)
-        yield engine
-    finally:
-        engine.dispose()
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 def main() -> None:

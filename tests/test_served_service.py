@@ -7,7 +7,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import pytest
 
@@ -53,9 +53,25 @@ ACTION_PREFIXES = {
 }
 
 
+def new_product(running: RunningService) -> str:
+    """A product of its own (its sku unique); its id."""
+    body = {**BODIES["/catalog/products"], "sku": f"LAMP-{uuid4().hex[:8]}"}
+    created = running.request("POST", "/catalog/products", body)
+    assert created.status == 201, created.body
+    product_id: str = created.body["id"]
+    return product_id
+
+
+def body_of(running: RunningService, route: str) -> dict[str, Any]:
+    """The route's create body, referring to a product of its own (an order's is required)."""
+    if route != "/sales/purchase-orders":
+        return BODIES[route]
+    return {**BODIES[route], "product": new_product(running)}
+
+
 @pytest.mark.parametrize("route", BODIES)
 def test_every_feature_serves_its_rest_surface(running: RunningService, route: str) -> None:
-    created = running.request("POST", route, BODIES[route])
+    created = running.request("POST", route, body_of(running, route))
     assert created.status == 201, created.body
     item = f"{route}/{created.body['id']}"
     assert running.request("GET", item).body == created.body
@@ -90,12 +106,43 @@ def test_bad_requests_get_4xx_problems_never_500(running: RunningService, route:
     assert no_token.headers["www-authenticate"] == "Bearer"
     forged = running.request("GET", route, token=running.token[:-4] + "AAAA")
     assert forged.status == 401
-    invalid = running.request("POST", route, {**BODIES[route], "unexpected": True})
+    invalid = running.request("POST", route, {**body_of(running, route), "unexpected": True})
     assert invalid.status == 422
     assert invalid.headers["content-type"] == "application/problem+json"
     assert running.request("GET", f"{route}/00000000-0000-4000-8000-000000000000").status == 404
     assert running.request("GET", f"{route}/not-an-id").status == 422
     assert running.request("GET", f"{route}?limit=5000").status == 422
+
+
+def test_references_are_checked_filtered_listed_and_kept_by_deletes(
+    running: RunningService,
+) -> None:
+    product = new_product(running)
+    order = {**BODIES["/sales/purchase-orders"], "product": product}
+    created = running.request("POST", "/sales/purchase-orders", order)
+    assert created.status == 201, created.body
+    missing = {**order, "product": "00000000-0000-4000-8000-000000000000"}
+    refused = running.request("POST", "/sales/purchase-orders", missing)
+    assert refused.status == 422, refused.body
+    assert refused.body["errors"][0]["loc"] == ["body", "product"]
+    listed = running.request("GET", f"/sales/purchase-orders?product={product}")
+    assert [row["id"] for row in listed.body["items"]] == [created.body["id"]]
+    children = running.request("GET", f"/catalog/products/{product}/purchase-orders")
+    assert children.status == 200, children.body
+    assert [row["id"] for row in children.body["items"]] == [created.body["id"]]
+    # restrict: the product stays while a live order refers to it.
+    kept = running.request("DELETE", f"/catalog/products/{product}")
+    assert kept.status == 409, kept.body
+    assert kept.body["type"] == "/problems/still-referenced"
+    # cascade: a category's subcategories go with it, in one change.
+    parent = running.request("POST", "/catalog/categories", {"title": "Parent"}).body["id"]
+    child = running.request("POST", "/catalog/categories", {"title": "Child", "parent": parent})
+    assert child.status == 201, child.body
+    assert running.request("DELETE", f"/catalog/categories/{parent}").status == 204
+    assert running.request("GET", f"/catalog/categories/{child.body['id']}").status == 404
+    verified = running.request("GET", "/audit/verify")
+    assert verified.status == 200, verified.body
+    assert verified.body["intact"] is True
 
 
 def test_a_taken_unique_value_is_a_409(running: RunningService) -> None:
