@@ -43,6 +43,9 @@ DAY_TWO_CHANGES = [
     " weight_grams:int=0, barcode:str(32)?:unique",
     "title:str(200), description:text?, price:decimal(10,2), in_stock:bool=true,"
     " weight_grams:int=0, barcode:str(32)?:unique",
+    # A reference (to the feature's own rows: the service has no other feature).
+    "title:str(200), description:text?, price:decimal(10,2), in_stock:bool=true,"
+    " weight_grams:int=0, barcode:str(32)?:unique, parent:ref(catalog.product)?",
 ]
 
 
@@ -93,7 +96,7 @@ def write_products(live: RunningService) -> dict[str, Any]:
     return dict(first)
 
 
-def test_a_service_with_rows_takes_four_changes_with_new_migrations_only(
+def test_a_service_with_rows_takes_five_changes_with_new_migrations_only(
     tmp_path: Path, postgres: Callable[[str], str]
 ) -> None:
     template = snapshot_template(tmp_path / "template")
@@ -120,6 +123,7 @@ def test_a_service_with_rows_takes_four_changes_with_new_migrations_only(
         "product_0003_add_barcode.py",
         "product_0004_rename_name_to_title.py",
         "product_0005_change_title.py",
+        "product_0006_add_parent.py",
     ]
     fresh = {"DATABASE_URL": f"sqlite:///{tmp_path / 'fresh.db'}"}
     assert_ok(upgrade(service, fresh))
@@ -161,6 +165,17 @@ def read_back(served: RunningService, product: dict[str, Any], kind: str) -> Non
         headers={"If-Match": '"3"'},
     )
     assert longer.status == 200, longer.body
+    # The reference the last change added: set, checked, filtered, and kept by deletes.
+    child = f"{ROUTE}/{page[1]['id']}"
+    linked = served.request("PATCH", child, {"parent": product["id"]}, headers={"If-Match": '"1"'})
+    assert linked.status == 200, linked.body
+    unknown = {"parent": "00000000-0000-4000-8000-000000000000"}
+    refused = served.request("PATCH", child, unknown, headers={"If-Match": '"2"'})
+    assert refused.status == 422, refused.body
+    children = served.request("GET", f"{ROUTE}?parent={product['id']}").body["items"]
+    assert [item["id"] for item in children] == [page[1]["id"]]
+    kept = served.request("DELETE", f"{ROUTE}/{product['id']}", headers={"If-Match": '"4"'})
+    assert kept.status == 409, kept.body
 
 
 def test_what_would_lose_data_or_break_rows_is_refused_and_changes_nothing(
