@@ -548,15 +548,20 @@ class AuditedEditorService(Generic[EntityT, AuditT, CreateT, UpdateT]):
             PreconditionFailedError: the entity is at another version, or another writer
                 changed it first.
         """
-        with self._change(entity_id):
-            entity = self.get(entity_id)
-            self._check_version(entity, expected_versions)
-            self.validate_delete(entity, deleted_by_user)
-            self._delete_referrers(entity, deleted_by_user)
-            before = self._fields(entity)
-            now = utc_now()
-            entity.deleted_at = now
-            self._write(entity, "DELETED", deleted_by_user, before=before, now=now)
+        # A cascade gives a change made outside a request an id of its own (see below).
+        origin = self.origin
+        try:
+            with self._change(entity_id):
+                entity = self.get(entity_id)
+                self._check_version(entity, expected_versions)
+                self.validate_delete(entity, deleted_by_user)
+                self._delete_referrers(entity, deleted_by_user)
+                before = self._fields(entity)
+                now = utc_now()
+                entity.deleted_at = now
+                self._write(entity, "DELETED", deleted_by_user, before=before, now=now)
+        finally:
+            self.origin = origin
         self._log(entity_id, "deleted", deleted_by_user)
         return entity
 
@@ -902,7 +907,8 @@ class AuditedEditorService(Generic[EntityT, AuditT, CreateT, UpdateT]):
             if reference.on_delete == CASCADE:
                 ids = live_referrers(self.session, reference, entity.id)
                 if ids and self.origin.request_id is None:
-                    # One change: every row it deletes carries the same id in its audit row.
+                    # One change: every row it deletes carries the same id in its audit row,
+                    # this entity's included (``delete`` restores the origin afterwards).
                     self.origin = replace(self.origin, request_id=new_id())
                 cascade = service(self.session, self.origin)
                 for referrer_id in ids:
