@@ -519,8 +519,7 @@ def _spec_text(spec: FieldSpec) -> str:
     elif spec.type == "enum":
         args = f"({'|'.join(spec.choices)})"
     elif spec.type == "ref":
-        cascade = ", on_delete=cascade" if spec.on_delete == "cascade" else ""
-        args = f"({spec.target_domain}.{spec.target}{cascade})"
+        args = spec.field_type.readme_type.removeprefix("ref")
     text = spec.type + args + ("?" if spec.optional else "")
     text += ":unique" if spec.unique else ":index" if spec.index else ""
     if spec.default is not NO_DEFAULT:

@@ -97,8 +97,8 @@ class Feature:
     removal: str | None = None
     # Each earlier name with the number of the last revision made under it, oldest first.
     earlier_names: tuple[tuple[str, int], ...] = ()
-    # The initial revision of each feature this one refers to (``ref``): its branch's base,
-    # which a migration adding the reference depends on (see ``check_references``).
+    # Each feature of the service with its initial revision, its branch's base: a migration
+    # that adds a reference depends on its target's (``depends_on``; set by _load_features).
     target_revisions: tuple[tuple[str, str], ...] = ()
 
     @cached_property
@@ -333,20 +333,17 @@ class Feature:
 
     @property
     def example_variables(self) -> list[tuple[str, str]]:
-        """The shell variables of the examples' references (``CUSTOMER_ID``), and what each
-        holds the id of (``a customer``)."""
-        shown = {**self.create_example, **self.update_example}
-        variables = {
-            str(shown[spec.name]).removeprefix("$"): with_article(
-                (spec.target or "").replace("_", " ")
-            )
-            for spec in self.references
-            if spec.name in shown
-        }
-        if self.changeable_field.is_reference:
-            variables[str(self.update_example[self.changeable_field.name]).removeprefix("$")] = (
-                "another " + (self.changeable_field.target or "").replace("_", " ")
-            )
+        """The shell variables of the examples' references, and what each holds the id of:
+        ``CUSTOMER_ID`` a customer, ``OTHER_CUSTOMER_ID`` (a PATCH's new value) another."""
+        variables: dict[str, str] = {}
+        for body in (self.create_example, self.update_example):
+            for spec in self.references:
+                if spec.name in body:
+                    noun = (spec.target or "").replace("_", " ")
+                    first = body[spec.name] == f"${spec.target_variable}"
+                    variables[body[spec.name][1:]] = (
+                        with_article(noun) if first else f"another {noun}"
+                    )
         return list(variables.items())
 
     @property
@@ -504,9 +501,7 @@ class Feature:
             dict.fromkeys(
                 revisions[spec.target]
                 for spec in specs
-                if spec.target is not None
-                and spec.target in revisions
-                and not spec.refers_to_own_feature
+                if spec.target in revisions and not spec.refers_to_own_feature
             )
         )
 

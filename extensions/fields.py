@@ -78,7 +78,7 @@ RESERVED_NAMES: dict[str, str] = {
     "sqlmodel_update": "a method SQLModel gives every table class",
     # EntityBase and BaseDBModelMixin: what every table class of the service has.
     **dict.fromkeys(
-        ("touch", "dump_to_dto_dict", "renamed_fields", "retyped_fields"),
+        ("touch", "dump_to_dto_dict", "renamed_fields", "retyped_fields", "on_target_delete"),
         "a member of every table class of the service",
     ),
     # UpdateDTO: what a PATCH body has besides its fields.

@@ -183,3 +183,19 @@ def test_on_delete_may_change_without_a_change_of_the_table() -> None:
     assert invoice.reference_declarations == [
         "on_target_delete: ClassVar[Mapping[str, str]] = {'customer': 'cascade'}"
     ]
+
+
+def test_the_readme_examples_name_a_variable_for_each_target_id_they_send() -> None:
+    # A reference alone: the PATCH example changes it, to another row.
+    answer = [
+        feature("sales", "customer", "name:str"),
+        feature("sales", "invoice", "customer:ref(sales.customer)"),
+    ]
+    _, invoice = load_features(answer)
+    assert invoice.create_example == {"customer": "$CUSTOMER_ID"}
+    assert invoice.update_example == {"customer": "$OTHER_CUSTOMER_ID"}
+    assert invoice.example_variables == [
+        ("CUSTOMER_ID", "a customer"),
+        ("OTHER_CUSTOMER_ID", "another customer"),
+    ]
+    assert invoice.update_example_json == '{"customer": "\'"$OTHER_CUSTOMER_ID"\'"}'

@@ -6,18 +6,21 @@ target does to the rows that refer to it: ``restrict`` refuses the delete while 
 ``cascade`` soft-deletes them in the same transaction, each with its own audit row.
 
 The foreign key keeps out ids no row has, but a soft-deleted row is still a row: the editor
-service checks a reference's target with one read by primary key when the reference is set
-(a create, a change of it, a restore, a revert). On PostgreSQL that read takes a share lock on
-the target's row, and a delete of the target locks it for update before it counts the rows
-that refer to it: a new reference and a delete of its target never both commit.
+service checks that the target is live whenever a reference is set. A create's INSERT carries
+the check (``live_target``), with no statement of its own; a change of the reference, a restore
+and a revert read the target by primary key (``target_problem``). On PostgreSQL both take a
+share lock on the target's row, and a delete of the target locks it for update before it
+counts the rows that refer to it: a new reference and a delete of its target never both commit.
 """
 
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, bindparam, exists, func, select
+from sqlalchemy import ColumnElement, Table, and_, bindparam, exists, func, select
 from sqlmodel import Session, SQLModel
+
+from shared.db.models.base_model import EntityBase
 
 RESTRICT = "restrict"
 CASCADE = "cascade"
@@ -33,10 +36,10 @@ class Reference:
     on_delete: str
 
 
-def references_of(model: type[SQLModel]) -> tuple[Reference, ...]:
+def references_of(model: type[EntityBase]) -> tuple[Reference, ...]:
     """The references a feature's table declares: its columns with a foreign key."""
     table: Table = model.__table__  # type: ignore[attr-defined]
-    policies: dict[str, str] = dict(getattr(model, "on_target_delete", {}))
+    policies = model.on_target_delete
     return tuple(
         Reference(
             table.name, column.name, key.column.table.name, policies.get(column.name, RESTRICT)
@@ -91,24 +94,29 @@ def lock_for_delete(session: Session, table_name: str, row_id: str) -> None:
     session.execute(select(table.c.id).where(table.c.id == row_id).with_for_update())
 
 
-def live_referrers(session: Session, reference: Reference, target_id: str) -> list[str]:
-    """The ids of the live rows whose ``reference`` is ``target_id`` (a row's own id aside)."""
+def _referring(reference: Reference, target_id: str) -> ColumnElement[bool]:
+    """The live rows whose ``reference`` is ``target_id``, a row referring to itself aside."""
     table = _table(reference.owner)
-    column = table.c[reference.field]
+    return and_(
+        table.c[reference.field] == target_id,
+        table.c.deleted_at.is_(None),
+        table.c.id != target_id,
+    )
+
+
+def live_referrers(session: Session, reference: Reference, target_id: str) -> list[str]:
+    """The ids of the live rows whose ``reference`` is ``target_id``, in its index's order."""
+    table = _table(reference.owner)
     statement = (
         select(table.c.id)
-        .where(column == target_id, table.c.deleted_at.is_(None), table.c.id != target_id)
-        .order_by(column, table.c.created_at, table.c.id)
+        .where(_referring(reference, target_id))
+        .order_by(table.c[reference.field], table.c.created_at, table.c.id)
     )
     return list(session.execute(statement).scalars())
 
 
 def count_live_referrers(session: Session, reference: Reference, target_id: str) -> int:
-    """How many live rows' ``reference`` is ``target_id`` (a row's own id aside)."""
-    table = _table(reference.owner)
-    column = table.c[reference.field]
-    statement = select(func.count()).where(
-        column == target_id, table.c.deleted_at.is_(None), table.c.id != target_id
-    )
+    """How many live rows' ``reference`` is ``target_id``."""
+    statement = select(func.count()).where(_referring(reference, target_id))
     count: Any = session.execute(statement).scalar_one()
     return int(count)

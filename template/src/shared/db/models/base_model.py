@@ -145,6 +145,9 @@ class EntityBase(SQLModel):
     renamed_fields: ClassVar[Mapping[str, str]] = {}
     # Fields whose type changed (``("int", "decimal")``): older snapshots hold the old type.
     retyped_fields: ClassVar[Mapping[str, tuple[str, str]]] = {}
+    # What a soft delete of a reference's target does to the rows that refer to it, by field:
+    # "restrict" (the default) refuses it while live ones do, "cascade" deletes them too.
+    on_target_delete: ClassVar[Mapping[str, str]] = {}
 
     @declared_attr.directive
     def __mapper_args__(cls) -> dict[str, Any]:  # noqa: N805 (a class-level directive)
