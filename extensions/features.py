@@ -867,22 +867,36 @@ def check_references(features: list[Feature]) -> None:
         name: [spec.target for spec in feature.references if not spec.optional]
         for name, feature in live.items()
     }
-    for name in live:
-        if cycle := _required_cycle(name, required):
-            raise FeatureError(
-                f"feature {name!r}: its required references form a cycle ("
-                + " -> ".join(cycle)
-                + "), so no row of it could be created first: make one of them optional "
-                "(add '?' after ref(...))"
-            )
+    others = {
+        name: [spec.target for spec in feature.references if spec.target != name]
+        for name, feature in live.items()
+    }
+    cycles = (
+        (
+            required,
+            "its required references form a cycle ({}), so no row of it could be created "
+            "first: make one of them optional (add '?' after ref(...))",
+        ),
+        (
+            others,
+            "its references form a cycle through other features ({}), so neither table could "
+            "be created before the other: leave one of the references out (a reference to the "
+            "feature's own rows is fine)",
+        ),
+    )
+    for references, problem in cycles:
+        for name in live:
+            if cycle := _cycle(name, references):
+                raise FeatureError(f"feature {name!r}: " + problem.format(" -> ".join(cycle)))
 
 
-def _required_cycle(start: str, required: Mapping[str, list[str | None]]) -> list[str]:
-    """The first cycle of required references from ``start`` back to it, or ``[]``."""
+def _cycle(start: str, references: Mapping[str, list[str | None]]) -> list[str]:
+    """The first cycle of ``references`` (feature -> targets) from ``start`` back to it, or
+    ``[]``."""
     path = [start]
 
     def walk(name: str) -> list[str]:
-        for target in required.get(name, []):
+        for target in references.get(name, []):
             if target == start:
                 return [*path, start]
             if target is None or target in path:

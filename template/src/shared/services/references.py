@@ -37,12 +37,19 @@ class Reference:
 
 
 def references_of(model: type[EntityBase]) -> tuple[Reference, ...]:
-    """The references a feature's table declares: its columns with a foreign key."""
+    """The references a feature's table declares: its columns with a foreign key.
+
+    Read from the key's declaration (``customer.id``), not from the table it names, which may
+    not be loaded yet: two features can refer to each other.
+    """
     table: Table = model.__table__  # type: ignore[attr-defined]
     policies = model.on_target_delete
     return tuple(
         Reference(
-            table.name, column.name, key.column.table.name, policies.get(column.name, RESTRICT)
+            table.name,
+            column.name,
+            key.target_fullname.partition(".")[0],
+            policies.get(column.name, RESTRICT),
         )
         for column in table.columns
         for key in column.foreign_keys
