@@ -483,6 +483,30 @@ class Feature:
         return [spec for spec in self.fields if spec.is_reference]
 
     @property
+    def expand_names(self) -> str:
+        """The ``Literal`` of the names ``?expand=`` takes: the reference fields, quoted."""
+        return f"Literal[{', '.join(quoted(spec.name) for spec in self.references)}]"
+
+    @property
+    def expansion_imports(self) -> list[str]:
+        """The read models of the features it refers to, as the DTO module imports them.
+
+        They come last in the module, each on its own, so that two features that refer to
+        each other can import each other's: whichever module loads first has defined its
+        models when the other's import needs them. The parentheses keep the ``noqa`` on the
+        line the rule reports, however ruff lays the import out.
+        """
+        targets = dict.fromkeys(
+            (spec.target_dto_module, spec.target_read_model)
+            for spec in self.references
+            if not spec.refers_to_own_feature
+        )
+        return [
+            f"from {module} import (  # noqa: E402\n    {read_model},\n)"
+            for module, read_model in targets
+        ]
+
+    @property
     def reference_declarations(self) -> list[str]:
         """The table model's line saying what deleting each reference's target does to a row."""
         if not self.references:
@@ -836,12 +860,14 @@ def _load_feature(position: int, item: object) -> Feature:
 
 
 def check_references(features: list[Feature]) -> None:
-    """Refuse references that can't be generated: unknown targets, required cycles.
+    """Refuse references that can't be generated: unknown targets, cycles.
 
     A target is a feature the service has, named by its domain and name. Required references
     may not form a cycle (a feature's own included): no row of it could ever be created
-    first. Optional ones may; so may any order of the features in the answer, as each
-    feature's migrations depend on its targets' (``Feature.depends_on``).
+    first. Nor may references through other features, optional or not: each feature's table
+    and first migration come after its targets' (``Feature.depends_on``), which a cycle
+    would put before themselves. An optional reference to the feature's own rows is fine, and
+    so is any order of the features in the answer.
 
     Raises:
         FeatureError: the message names the feature, its field and the problem.

@@ -89,6 +89,7 @@ RESERVED_NAMES: dict[str, str] = {
             "cursor_key",
             "cursor_parameters",
             "cursor_scope",
+            "expansions",
             "filters",
             "page",
             "page_of",
@@ -98,6 +99,9 @@ RESERVED_NAMES: dict[str, str] = {
         "a method of every list query model of the service",
     ),
     **dict.fromkeys(LIST_PARAMETERS, "a query parameter of every list endpoint"),
+    # A feature with references: its reads' ``?expand=`` and what it embeds.
+    "expand": "the query parameter that names the references a read embeds",
+    "expanded": "the member of a read that holds the rows its references point at",
     **dict.fromkeys(RESERVED_COLUMNS, "a column every feature's table has"),
 }
 
@@ -970,6 +974,16 @@ class FieldSpec:
     def is_reference(self) -> bool:
         """Whether the field holds the id of a row of another feature (or of its own)."""
         return self.target is not None
+
+    @property
+    def target_read_model(self) -> str:
+        """The class its target's reads return, which ``?expand=`` embeds: ``CustomerRead``."""
+        return f"{pascal(self.target or '')}Read"
+
+    @property
+    def target_dto_module(self) -> str:
+        """The module of its target's DTOs: ``shared.models.sales_models.customer_dtos``."""
+        return f"shared.models.{self.target_domain}_models.{self.target}_dtos"
 
     @property
     def target_variable(self) -> str:

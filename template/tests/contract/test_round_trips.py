@@ -10,33 +10,16 @@ The same for the trips between the event loop and a worker thread, where the dat
 runs: one per request, which also closes the session (and so ends a read's transaction).
 """
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import anyio.to_thread
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Connection, event
 
 from features_under_test import FeatureUnderTest
 
 Headers = dict[str, str]
-# The test's transaction makes each commit a savepoint: those statements are the harness's.
-HARNESS_STATEMENTS = ("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT")
-
-
-@pytest.fixture
-def statements(connection: Connection) -> Iterator[list[str]]:
-    """The statements the app sends on the test's connection, each by its first word."""
-    sent: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if not statement.lstrip().upper().startswith(HARNESS_STATEMENTS):
-            sent.append(" ".join(statement.split()[:3]))
-
-    event.listen(connection, "before_cursor_execute", record)
-    yield sent
-    event.remove(connection, "before_cursor_execute", record)
 
 
 @pytest.fixture

@@ -48,9 +48,19 @@ CURSOR_PATTERN = "^[A-Za-z0-9_-]+$"
 # What a cursor's array holds before the key of its row; the digest's length in hex digits.
 CURSOR_HEAD = ("digest", "query parameters")
 DIGEST_LENGTH = 16
-# The parameters of a query that its cursors don't carry: the cursor itself, and the offset it
-# takes the place of. A cursor carries every other one (``PageQuery.cursor_parameters``).
-NOT_CARRIED = ("after", "offset")
+# The parameters of a query that its cursors don't carry: the cursor itself, the offset it
+# takes the place of, and a list's ``expand``, which shapes each row and not which rows are on
+# the page. A cursor carries every other one (``PageQuery.cursor_parameters``).
+NOT_CARRIED = ("after", "offset", "expand")
+# ``expand``: the reference fields whose targets a read embeds (``expanded``); a list's too.
+EXPAND_DESCRIPTION = (
+    "Reference fields whose targets to embed, under ``expanded``, as their own reads return "
+    "them (repeat it for several); each needs the target's read permission"
+)
+LIST_EXPAND_DESCRIPTION = (
+    f"{EXPAND_DESCRIPTION}. One query per name, whatever the page size. Not carried by "
+    "``next_cursor``: send it with every page"
+)
 AFTER_DESCRIPTION = (
     "The ``next_cursor`` of the previous page: the page after it, with the sort and filters of "
     "that page unless given again (the same), not with ``offset``"
@@ -430,13 +440,21 @@ class ListQuery(PageQuery):
     sort: str = Field(default="created_at", description="A column; prefix - for descending")
 
     def filters(self) -> dict[str, Any]:
-        """The equality filters the caller set: every field beyond paging that is not None."""
+        """The equality filters the caller set: every field beyond paging that is not None.
+
+        ``expand`` is none: it says what each row embeds, not which rows match.
+        """
         paging = ListQuery.model_fields.keys()
         return {
             name: value
             for name, value in self.model_dump(exclude_none=True).items()
-            if name not in paging
+            if name not in paging and name != "expand"
         }
+
+    def expansions(self) -> tuple[str, ...]:
+        """The reference fields whose targets each row embeds (``expand``), each once."""
+        named: tuple[str, ...] = getattr(self, "expand", ())
+        return tuple(dict.fromkeys(named))
 
     def sort_columns(self) -> tuple[str, ...]:
         """The sort column, then its tie-breakers (see ``list_order``)."""

@@ -12,7 +12,7 @@ this machinery is a change to this one file.
 import inspect
 import json
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -65,6 +65,7 @@ from shared.services.references import (
     lock_for_delete,
     references_of,
     target_problem,
+    targets_by_id,
 )
 
 EntityT = TypeVar("EntityT", bound=EntityBase)
@@ -365,6 +366,41 @@ class AuditedEditorService(Generic[EntityT, AuditT, CreateT, UpdateT]):
         """Return one page of entities matching ``query`` (one more if more follow; see
         ``PageQuery.page``) and, with ``include_total``, the count of all matches."""
         return self.repository.list_page(query)
+
+    def expansions(
+        self, rows: Sequence[EntityT], names: Sequence[str]
+    ) -> dict[str, dict[str, dict[str, Any]]]:
+        """The rows that the references ``names`` of ``rows`` point at, by field, then by id.
+
+        What ``?expand=`` embeds in each row: one query per name, whatever the number of rows.
+        """
+        by_field = {reference.field: reference for reference in self.references}
+        return {
+            name: targets_by_id(
+                self.session,
+                by_field[name],
+                {target for row in rows if (target := getattr(row, name)) is not None},
+            )
+            for name in names
+        }
+
+    def expansions_as_of(
+        self, row: Mapping[str, Any], names: Sequence[str], moment: datetime
+    ) -> dict[str, dict[str, dict[str, Any]]]:
+        """:meth:`expansions` of a row read as of ``moment``: its targets as they were then.
+
+        A target that did not exist yet, or was deleted, at ``moment`` is left out (null).
+        """
+        by_field = {reference.field: reference for reference in self.references}
+        found: dict[str, dict[str, dict[str, Any]]] = {}
+        for name in names:
+            target_id, reference = row.get(name), by_field[name]
+            targets = AuditedEditorService.by_table[reference.target](self.session, self.origin)
+            try:
+                found[name] = {target_id: targets.get_as_of(target_id, moment)} if target_id else {}
+            except (NotFoundError, GoneError):
+                found[name] = {}
+        return found
 
     def get_audit_trail(self, entity_id: str) -> list[AuditT]:
         """Return the audit trail of an entity, soft-deleted or not, newest first.
