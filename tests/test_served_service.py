@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import stat
 import sys
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
 
 from tests.conftest import Service, run
-from tests.generated_client import GeneratedClient, generate_client
+from tests.generated_client import GeneratedClient, generate_client, generate_typescript_client
 from tests.live_service import (
     CONCURRENT_WRITERS,
     RunningService,
@@ -183,6 +185,19 @@ def shop_client(
     # The generator names what it could not type as warnings: the document must leave none.
     assert "warning" not in (generated.stdout + generated.stderr).lower(), generated.explain()
     return GeneratedClient(directory, "shop_client")
+
+
+def test_a_typescript_client_builds_strictly_and_reads_expanded_rows(
+    running: RunningService, tmp_path: Path
+) -> None:
+    source = Path(__file__).parent / "typescript" / "client.ts"
+    built = generate_typescript_client(f"{running.base_url}/openapi.json", tmp_path, source)
+    assert built.returncode == 0, built.explain()
+    # tsc says nothing when every type checks; anything it prints is a warning or an error.
+    assert built.stdout + built.stderr == "", built.explain()
+    called = run(["node", "dist/client.js", running.base_url, running.token], cwd=tmp_path)
+    assert called.returncode == 0, called.explain()
+    assert json.loads(called.stdout) == {"embedded": "Typed", "refused": 422}
 
 
 def test_a_generated_client_creates_changes_deletes_restores_and_reads_the_trail(
