@@ -42,6 +42,9 @@ def parse_arguments() -> argparse.Namespace:
     parser.add_argument("--feature", default="category", help="A feature with references.")
     parser.add_argument("--field", default="parent", help="The reference to expand.")
     parser.add_argument("--pages", type=int, default=1000, help="Pages read per mode.")
+    parser.add_argument(
+        "--targets", type=int, default=PAGE, help="Distinct targets the page's rows refer to."
+    )
     return parser.parse_args()
 
 
@@ -80,7 +83,8 @@ def main() -> None:
         )
         headers = {"Authorization": f"Bearer {token}"}
         with TestClient(app) as client:
-            targets = make_rows(client, headers, target.route, cases[target.name].new, {})
+            made = make_rows(client, headers, target.route, cases[target.name].new, {})
+            targets = made[: arguments.targets]
             rows = make_rows(
                 client,
                 headers,
