@@ -442,7 +442,8 @@ class Feature:
     @property
     def dto_module_imports(self) -> list[str]:
         """Import lines the DTOs need for their fields' types, enums and bounds."""
-        return import_statements([*self.type_imports, *self.enum_imports, *self.dto_imports])
+        ids = ["uuid.UUID"] if self.references else []
+        return import_statements([*self.type_imports, *self.enum_imports, *self.dto_imports, *ids])
 
     @property
     def filter_names(self) -> list[str]:

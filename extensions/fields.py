@@ -1039,6 +1039,13 @@ class FieldSpec:
         return f"{self.python_type} | None" if self.optional else self.python_type
 
     @property
+    def read_annotation(self) -> str:
+        """The annotation on the read DTO: a reference is an id, typed as ids are (a UUID)."""
+        if not self.is_reference:
+            return self.annotation
+        return "UUID | None" if self.optional else "UUID"
+
+    @property
     def filterable(self) -> bool:
         """Whether the list endpoint offers an equality filter on this field."""
         return FIELD_TYPES[self.type].filterable

@@ -59,12 +59,13 @@ class Described:
 
     pattern: str | None = None
     max_length: int | None = None
+    format: str | None = None
 
     def __get_pydantic_json_schema__(
         self, schema: CoreSchema, handler: GetJsonSchemaHandler
     ) -> JsonSchemaValue:
         """The type's own JSON schema, with what is given here."""
-        stated = {"pattern": self.pattern, "maxLength": self.max_length}
+        stated = {"pattern": self.pattern, "maxLength": self.max_length, "format": self.format}
         return {**handler(schema), **{key: value for key, value in stated.items() if value}}
 
 
@@ -302,8 +303,11 @@ DbDateTime = Annotated[AwareDatetime, BeforeValidator(_iso_datetime_text), After
 DbDate = Annotated[date, BeforeValidator(_iso_date_text)]
 # Bodies, filters and path ids alike: the one spelling the pattern shows.
 DbUuid = Annotated[UUID, BeforeValidator(_uuid_text), Described(pattern=UUID_PATTERN)]
-# Another row's id (a reference): its one spelling, in the lower case ids are stored in.
-EntityId = Annotated[str, BeforeValidator(_entity_id_text), Described(pattern=UUID_PATTERN)]
+# Another row's id (a reference): its one spelling, in the lower case ids are stored in; a
+# UUID to clients, as every id is.
+EntityId = Annotated[
+    str, BeforeValidator(_entity_id_text), Described(pattern=UUID_PATTERN, format="uuid")
+]
 # The bounds come before the parsers that wrap them, so that the description shows them.
 DbInt = Annotated[int, Field(ge=INT_MIN, le=INT_MAX), BeforeValidator(_json_integer)]
 # Strict: a JSON integer is a float too, a string is not.
