@@ -258,6 +258,43 @@ def test_a_generated_client_creates_changes_deletes_restores_and_reads_the_trail
     ]
 
 
+def test_a_generated_client_reads_embedded_targets_as_their_own_models(
+    running: RunningService, shop_client: GeneratedClient
+) -> None:
+    models = shop_client.models
+    products = shop_client.operations("catalog_products")
+    categories = shop_client.operations("catalog_categories")
+    with shop_client.authenticated(running.base_url, running.token) as client:
+        body = models.CategoryCreate.from_dict({"title": "Embedded"})
+        category = categories.create_category.sync_detailed(client=client, body=body)
+        assert category.status_code == 201, category.content
+        # A reference is typed as ids are: the created body holds the category's UUID.
+        fields = {
+            "name": "Lamp",
+            "sku": "EMBED-1",
+            "price": "2",
+            "category": str(category.parsed.id),
+        }
+        created = products.create_product.sync_detailed(
+            client=client, body=models.ProductCreate.from_dict(fields)
+        )
+        assert created.parsed.category == category.parsed.id
+        assert created.status_code == 201, created.content
+        read = products.get_product.sync_detailed(
+            created.parsed.id, client=client, expand=["category"]
+        )
+        page = products.list_products.sync_detailed(
+            client=client, category=category.parsed.id, expand=["category"]
+        )
+    assert read.status_code == 200, read.content
+    embedded = read.parsed.expanded.category
+    assert isinstance(embedded, models.CategoryRead)
+    assert (embedded.id, embedded.title) == (category.parsed.id, "Embedded")
+    assert page.status_code == 200, page.content
+    [listed] = page.parsed.items
+    assert listed.expanded.category.to_dict() == embedded.to_dict()
+
+
 def test_a_generated_client_gets_every_error_as_a_typed_problem(
     running: RunningService, shop_client: GeneratedClient
 ) -> None:
