@@ -97,14 +97,27 @@ class Feature:
     removal: str | None = None
     # Each earlier name with the number of the last revision made under it, oldest first.
     earlier_names: tuple[tuple[str, int], ...] = ()
-    # Each feature of the service with its initial revision, its branch's base: a migration
-    # that adds a reference depends on its target's (``depends_on``; set by _load_features).
+    # Each name of each feature of the service with the first revision made under it: a
+    # migration that adds a reference depends on its target's (``depends_on``; set by
+    # _load_features).
     target_revisions: tuple[tuple[str, str], ...] = ()
+    # Each earlier name of a feature of the service with its name now: a reference written
+    # before its target was renamed names it so (set by _load_features).
+    target_names: tuple[tuple[str, str], ...] = ()
+    # Each migration of the service that adds a reference: the target's name as it writes it,
+    # the referring feature and the revision (set by _load_features). A rename of the target
+    # runs after those that write an earlier name: they name its table so.
+    referring_revisions: tuple[tuple[str, str, str], ...] = ()
 
     @cached_property
     def fields(self) -> list[FieldSpec]:
-        """The parsed field specs."""
-        return parse_fields(self.fields_spec, self.name)
+        """The parsed field specs, each reference naming its target by its name now."""
+        return self.parsed(self.fields_spec, self.name)
+
+    def parsed(self, fields_spec: str, owner: str) -> list[FieldSpec]:
+        """A field list of the feature, each reference naming its target by its name now."""
+        names_now = dict(self.target_names)
+        return [spec.with_target_renamed(names_now) for spec in parse_fields(fields_spec, owner)]
 
     @property
     def removed(self) -> bool:
@@ -135,6 +148,24 @@ class Feature:
         return replace(self, name=self.name_at(number), earlier_names=earlier)
 
     @property
+    def references_added(self) -> list[tuple[str, str]]:
+        """Each of its migrations that adds a reference, as (target as written, revision)."""
+        added = [(spec, self.revision) for spec in self.initial.references]
+        for revision in self.revisions:
+            added.extend((spec, revision.revision) for spec in revision.upgrade.added_columns)
+        return [
+            (spec.target_as_written or "", revision)
+            for spec, revision in added
+            if spec.is_reference
+        ]
+
+    @property
+    def first_revisions(self) -> list[tuple[str, int]]:
+        """Each name of the feature with the number of the first revision made under it."""
+        later = [(rename.feature.name, rename.number) for rename in self.renames]
+        return [(self.name_at(1), 1), *later]
+
+    @property
     def earlier_name_list(self) -> list[str]:
         """The names the feature had before, oldest first."""
         return [name for name, _ in self.earlier_names]
@@ -158,8 +189,8 @@ class Feature:
                 number,
                 FieldChanges.between(
                     named.name,
-                    parse_fields(lists[number - 2], named.name),
-                    parse_fields(lists[number - 1], named.name),
+                    self.parsed(lists[number - 2], named.name),
+                    self.parsed(lists[number - 1], named.name),
                 ),
             )
             for number in range(2, len(lists) + 1)
@@ -524,9 +555,9 @@ class Feature:
         revisions = dict(self.target_revisions)
         return tuple(
             dict.fromkeys(
-                revisions[spec.target]
+                revisions[spec.target_as_written or ""]
                 for spec in specs
-                if spec.target in revisions and not spec.refers_to_own_feature
+                if spec.target_as_written in revisions and not spec.refers_to_own_feature
             )
         )
 
@@ -614,6 +645,25 @@ class FeatureRename(FeatureRevision):
     def old(self) -> Feature:
         """The feature under the name it had up to the revision before this one."""
         return self.feature.named_at(self.number - 1)
+
+    @property
+    def depends_on(self) -> tuple[str, ...]:
+        """Other features' migrations that name the table by a name it had before this one:
+        they add a foreign key to it under that name, so they run first."""
+        before = {self.feature.name_at(number) for number in range(1, self.number)}
+        return tuple(
+            revision
+            for target, owner, revision in self.feature.referring_revisions
+            if target in before and owner != self.feature.name
+        )
+
+    @property
+    def depends_on_source(self) -> str:
+        """:attr:`depends_on` as the migration writes it, laid out as ruff lays it out."""
+        revisions = ", ".join(f'"{revision}"' for revision in self.depends_on)
+        if not revisions:
+            return "None"
+        return f"({revisions},)" if len(self.depends_on) == 1 else f"({revisions})"
 
     @property
     def file_name(self) -> str:
@@ -746,9 +796,27 @@ def _load_features(features: object) -> list[Feature]:
         loaded.append(_load_feature(position, item))
     if all(feature.removed for feature in loaded):
         raise FeatureError("features must keep at least one feature that is not removed")
+    names_now = tuple(
+        (earlier, feature.name)
+        for feature in loaded
+        if not feature.removed
+        for earlier in feature.earlier_name_list
+    )
+    revisions = tuple(
+        (name, f"{name}_{number:04d}")
+        for feature in loaded
+        for name, number in feature.first_revisions
+    )
+    loaded = [
+        replace(feature, target_revisions=revisions, target_names=names_now) for feature in loaded
+    ]
     check_references(loaded)
-    revisions = tuple((feature.name, feature.revision) for feature in loaded)
-    loaded = [replace(feature, target_revisions=revisions) for feature in loaded]
+    referring = tuple(
+        (target, feature.name, revision)
+        for feature in loaded
+        for target, revision in feature.references_added
+    )
+    loaded = [replace(feature, referring_revisions=referring) for feature in loaded]
     # A removed feature's name stays taken: its tables and migrations are still there.
     names = [feature.name for feature in loaded]
     for name in names:

@@ -26,7 +26,7 @@ import json
 import math
 import re
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
 
@@ -962,6 +962,21 @@ class FieldSpec:
     # ``title<-name:str(120)``: the field was named ``name`` before the change that wrote this
     # list (see extensions/changes.py); the models and DTOs only ever use ``name``.
     renamed_from: str | None = field(default=None, compare=False)
+    # The target's name as the spec writes it, when the target was renamed since: migrations
+    # keep it (the table had that name then), the code uses ``target``, its name now.
+    written_target: str | None = field(default=None, compare=False)
+
+    @property
+    def target_as_written(self) -> str | None:
+        """The target's name as the spec writes it: what its migrations name the table."""
+        return self.written_target or self.target
+
+    def with_target_renamed(self, names_now: Mapping[str, str]) -> FieldSpec:
+        """The spec naming its target by its name now (``names_now``: earlier name -> now)."""
+        now = names_now.get(self.target or "")
+        if now is None or now == self.target:
+            return self
+        return replace(self, target=now, written_target=self.target_as_written)
 
     @property
     def field_type(self) -> FieldType:

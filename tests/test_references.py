@@ -207,3 +207,32 @@ def test_the_readme_examples_name_a_variable_for_each_target_id_they_send() -> N
         ("OTHER_CUSTOMER_ID", "another customer"),
     ]
     assert invoice.update_example_json == '{"customer": "\'"$OTHER_CUSTOMER_ID"\'"}'
+
+
+def test_a_renamed_target_keeps_the_name_its_references_were_written_with() -> None:
+    # section was category until its revision 2 (rename-feature); the product's reference
+    # was written then, and a later feature's reference names it as it is now.
+    section_fields = "title:str(80), parent:ref(catalog.category)?"
+    features = [
+        feature("catalog", "product", "name:str, category:ref(catalog.category)?"),
+        {
+            **feature("catalog", "section", section_fields),
+            "history": [section_fields],
+            "renamed_from": ["category_0001"],
+        },
+        feature("catalog", "shelf", "label:str, section:ref(catalog.section)"),
+    ]
+    assert features_problem(features) == ""
+    product, section, shelf = load_features(features)
+    [category] = product.references
+    # The code names the table as it is now; the migrations as the spec wrote it.
+    assert (category.target, category.target_as_written) == ("section", "category")
+    assert category.target_read_model == "SectionRead"
+    assert product.depends_on(product.initial.references) == ("category_0001",)
+    assert shelf.depends_on(shelf.initial.references) == ("section_0002",)
+    [parent] = section.references
+    assert (parent.target, parent.refers_to_own_feature) == ("section", True)
+    # The rename runs after the product's first migration, which names the table category.
+    [rename] = section.renames
+    assert rename.depends_on == ("product_0001",)
+    assert rename.depends_on_source == '("product_0001",)'

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from tests.answer_sets import SEVERAL_FEATURES
 from tests.conftest import Completed, Service, snapshot_template
 from tests.live_service import RunningService, serving
 from tests.test_changing_features import (
@@ -48,6 +49,7 @@ __all__ = ["postgres"]  # the fixture, used by name
 
 NEW_ROUTE = "/catalog/articles"
 ARTICLE_SERVICE = "src/shared/services/catalog_services/article_editor_service.py"
+MISSING_ID = "00000000-0000-4000-8000-000000000000"
 TEAM_OWN_TEST = "tests/test_pricing.py"
 
 
@@ -212,3 +214,53 @@ def test_renaming_a_feature_moves_the_teams_code_and_keeps_rows_history_and_path
         assert_ok(upgraded)
         assert upgraded.stdout.strip() == "applied: article_0003", kind
     assert_gates_pass(service)
+
+
+def test_renaming_a_feature_that_references_point_at_keeps_them_on_any_database(
+    tmp_path: Path, postgres: Callable[[str], str]
+) -> None:
+    # Products refer to categories, and categories to their parent: category becomes section.
+    template = snapshot_template(tmp_path / "template")
+    features = SEVERAL_FEATURES["features"]
+    service = generate(template, tmp_path / "inventory-service", "0.1.0", features)
+    envs = databases(tmp_path, postgres)
+    rows = {}
+    for kind, env in envs.items():
+        with serving(service, env, tmp_path / f"{kind}-before.log") as live:
+            parent = live.request("POST", "/catalog/categories", {"title": "Lighting"}).body
+            child = {"title": "Lamps", "parent": parent["id"]}
+            child = live.request("POST", "/catalog/categories", child).body
+            product = {"name": "Lamp", "sku": "LAMP-1", "price": "2", "category": child["id"]}
+            product = live.request("POST", "/catalog/products", product).body
+            rows[kind] = (parent["id"], child["id"], product["id"])
+    shipped = migration_files(service)
+
+    assert_ok(rename(service, "category", "section"))
+    # The shipped migrations still name the table category; the rename runs after the
+    # product's first one, which adds its foreign key under that name.
+    migrations = migration_files(service)
+    assert {name: migrations[name] for name in shipped} == shipped
+    rename_revision = migrations["section_0002_rename_category_to_section.py"].decode()
+    assert 'depends_on: str | Sequence[str] | None = ("product_0001",)' in rename_revision
+    model = (service.path / "src/shared/db/models/catalog_models/product.py").read_text()
+    assert 'foreign_key="section.id"' in model
+    commit_all(service.path, "Rename category to section")
+    assert_gates_pass(service)
+
+    for kind, env in envs.items():
+        assert_ok(upgrade(service, env))
+        with serving(service, env, tmp_path / f"{kind}-after.log") as live:
+            parent_id, child_id, product_id = rows[kind]
+            read = live.request("GET", f"/catalog/products/{product_id}?expand=category")
+            assert read.status == 200, read.body
+            assert read.body["expanded"]["category"]["title"] == "Lamps"
+            assert read.body["expanded"]["category"]["parent"] == parent_id
+            children = live.request("GET", f"/catalog/sections/{child_id}/products")
+            assert [item["id"] for item in children.body["items"]] == [product_id]
+            # The keys still hold: a parent with a live child stays, a missing target is a 422.
+            refused = live.request("DELETE", f"/catalog/sections/{parent_id}")
+            assert refused.status == 409, refused.body
+            body = {"name": "Lamp", "sku": "LAMP-2", "price": "2", "category": MISSING_ID}
+            assert live.request("POST", "/catalog/products", body).status == 422
+            report = live.request("GET", "/audit/verify")
+            assert all(trail["breaks"] == [] for trail in report.body["trails"]), report.body

@@ -330,13 +330,6 @@ def with_feature_renamed(
     if new_name == name:
         msg = f"the feature is already called {name!r}: nothing to rename"
         raise LifecycleError(msg)
-    if referrers := referring_fields(features, domain, name):
-        msg = (
-            f"{referrers} refer to {domain}.{name}: rename-feature can't rename a feature that "
-            "references point at yet (their fields and shipped migrations name it), so "
-            "nothing was changed"
-        )
-        raise LifecycleError(msg)
     if (owner := names_taken(features).get(new_name)) is not None:
         whose = "a feature's" if owner == new_name else f"the earlier name of {owner!r}, which is"
         msg = (
@@ -353,16 +346,6 @@ def with_feature_renamed(
         RENAMED_FROM: [*feature.get(RENAMED_FROM, []), last],
     }
     return [*features[:position], renamed, *features[position + 1 :]]
-
-
-def referring_fields(features: Sequence[Feature], domain: str, name: str) -> str:
-    """The fields of ``features`` that refer to ``domain.name`` (``invoice.customer``), or ''."""
-    reference = re.compile(rf"(\w+)\s*:\s*refs?\(\s*{re.escape(domain)}\.{re.escape(name)}\b")
-    return ", ".join(
-        f"{feature.get('name')}.{field}"
-        for feature in features
-        for field in reference.findall(str(feature.get("fields", "")))
-    )
 
 
 def with_feature(features: Sequence[Feature], domain: str, name: str, fields: str) -> list[Feature]:
